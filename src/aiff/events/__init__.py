@@ -1,0 +1,1 @@
+"""The public event contract: envelopes, payloads, topics and the producer."""

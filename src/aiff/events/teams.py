@@ -1,0 +1,107 @@
+"""Team and zone events: keyed by team id (teams topic) or zone name (zones topic)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from aiff.events.envelope import Envelope, Payload
+from aiff.events.vocabulary import Skill, TeamStatus
+
+
+class TeamCreatedData(Payload):
+    team_id: int = Field(gt=0, description="Team id chosen by the publisher; unique.")
+    name: str = Field(min_length=1, max_length=100, description="Team name, e.g. 'Pasukan Ahmad Rahman'.")
+    zone: str = Field(min_length=1, max_length=100, description="Home zone (Malaysian state); must be a known zone.")
+    description: str | None = Field(None, max_length=2000, description="Free text.")
+    base_town: str | None = Field(None, max_length=100, description="Town the team starts from.")
+    latitude: float | None = Field(None, ge=-90, le=90, description="Latitude of the team's base.")
+    longitude: float | None = Field(None, ge=-180, le=180, description="Longitude of the team's base.")
+    skills: list[Skill] = Field(default_factory=list, description="Kinds of work the team can do.")
+    capacity: int = Field(5, ge=0, le=1000, description="Most open tickets the team may hold at once.")
+    members: list[str] = Field(default_factory=list, description="Technicians' names.")
+    status: TeamStatus = Field("available", description="available, busy, offline or on_leave.")
+
+
+class TeamUpdatedData(Payload):
+    team_id: int = Field(gt=0, description="Team the change applies to.")
+    name: str | None = Field(None, min_length=1, max_length=100, description="New name, when changed.")
+    zone: str | None = Field(None, min_length=1, max_length=100, description="New home zone, when changed.")
+    description: str | None = Field(None, max_length=2000, description="New description, when changed.")
+    base_town: str | None = Field(None, max_length=100, description="New base town, when changed.")
+    latitude: float | None = Field(None, ge=-90, le=90, description="New base latitude, when changed.")
+    longitude: float | None = Field(None, ge=-180, le=180, description="New base longitude, when changed.")
+    skills: list[Skill] | None = Field(None, description="New skills, when changed.")
+    capacity: int | None = Field(None, ge=0, le=1000, description="New capacity, when changed.")
+    members: list[str] | None = Field(None, description="New members, when changed.")
+
+
+class TeamDeletedData(Payload):
+    team_id: int = Field(gt=0, description="Team retired (kept as inactive in the read models).")
+    reason: str | None = Field(None, max_length=1000, description="Why.")
+
+
+class TeamStatusChangedData(Payload):
+    team_id: int = Field(gt=0, description="Team whose availability changed.")
+    status: TeamStatus = Field(description="New status; offline/on_leave sends its unstarted tickets back to the queue.")
+    reason: str | None = Field(None, max_length=1000, description="Why.")
+
+
+class TeamMetricsUpdatedData(Payload):
+    team_id: int = Field(gt=0, description="Team the metrics describe.")
+    tickets_completed: int = Field(ge=0, description="Tickets completed, all time.")
+    customer_rating: float = Field(ge=0, le=5, description="Mean customer rating of completed tickets (0 when none).")
+    response_time: int = Field(ge=0, description="Mean minutes from assignment to start of work.")
+    completion_rate: float = Field(ge=0, le=100, description="Percent of assigned tickets completed.")
+    efficiency: float = Field(ge=0, le=100, description="Percent of completed tickets finished within SLA.")
+    open_tickets: int = Field(0, ge=0, description="Tickets currently assigned or in progress.")
+
+
+class ZoneConfiguredData(Payload):
+    zone: str = Field(min_length=1, max_length=100, description="Zone name; must be a known zone.")
+    assignment_mode: Literal["auto", "manual"] = Field(description="auto: the engine assigns new tickets; manual: dispatchers do.")
+    configured_by: str | None = Field(None, max_length=100, description="Who changed it.")
+
+
+class _TeamEvent(Envelope):
+    topic_kind: ClassVar[str] = "teams"
+
+
+class TeamCreated(_TeamEvent):
+    type: Literal["aiff.team.created.v1"] = "aiff.team.created.v1"
+    data: TeamCreatedData
+
+
+class TeamUpdated(_TeamEvent):
+    type: Literal["aiff.team.updated.v1"] = "aiff.team.updated.v1"
+    data: TeamUpdatedData
+
+
+class TeamDeleted(_TeamEvent):
+    type: Literal["aiff.team.deleted.v1"] = "aiff.team.deleted.v1"
+    data: TeamDeletedData
+
+
+class TeamStatusChanged(_TeamEvent):
+    type: Literal["aiff.team.status_changed.v1"] = "aiff.team.status_changed.v1"
+    data: TeamStatusChangedData
+
+
+class TeamMetricsUpdated(_TeamEvent):
+    type: Literal["aiff.team.metrics_updated.v1"] = "aiff.team.metrics_updated.v1"
+    data: TeamMetricsUpdatedData
+
+
+class ZoneConfigured(_TeamEvent):
+    """Zone settings travel on the teams topic, keyed by zone name (`zone:<name>`)."""
+
+    type: Literal["aiff.zone.configured.v1"] = "aiff.zone.configured.v1"
+    data: ZoneConfiguredData
+
+
+def team_event(cls: type[Envelope], data: dict[str, Any] | Payload, **attrs: Any) -> Envelope:
+    """Build a team event whose subject is its team id (or `zone:<name>` for zone settings)."""
+    payload = data if isinstance(data, Payload) else cls.model_fields["data"].annotation.model_validate(data)
+    subject = f"zone:{payload.zone}" if isinstance(payload, ZoneConfiguredData) else str(payload.team_id)
+    return cls(subject=subject, data=payload, **attrs)

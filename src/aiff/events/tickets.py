@@ -1,0 +1,148 @@
+"""Ticket events: facts about one ticket, keyed by its id on the tickets topic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from aiff.events.envelope import Envelope, Payload
+from aiff.events.vocabulary import Priority, Skill, Strategy, TicketStatus
+
+
+class TicketCreatedData(Payload):
+    ticket_id: int = Field(gt=0, description="Ticket id chosen by the publisher; unique. The API allocates ids above every id it has seen.")
+    ticket_number: str | None = Field(None, max_length=20, description="Readable number, e.g. TKT-2026-000123; derived from the id when absent.")
+    title: str = Field(min_length=1, max_length=200, description="Short summary of the fault or request.")
+    description: str | None = Field(None, max_length=10_000, description="Free text from the customer or system.")
+    priority: Priority = Field(description="low, medium, high or critical; drives the SLA.")
+    category: Skill | None = Field(None, description="Kind of work; also the skill a team needs. The AI consumer suggests one when absent.")
+    zone: str = Field(min_length=1, max_length=100, description="Zone (Malaysian state) name, e.g. Selangor; must be a known zone.")
+    location: str | None = Field(None, max_length=200, description="Town or address.")
+    latitude: float | None = Field(None, ge=-90, le=90, description="WGS84 latitude of the site.")
+    longitude: float | None = Field(None, ge=-180, le=180, description="WGS84 longitude of the site.")
+    customer_name: str | None = Field(None, max_length=100, description="Customer to contact on site.")
+    due_date: datetime | None = Field(None, description="SLA deadline; defaults to creation time plus the priority's SLA hours.")
+    created_by: str | None = Field(None, max_length=100, description="User or system that raised the ticket.")
+
+
+class TicketUpdatedData(Payload):
+    ticket_id: int = Field(gt=0, description="Ticket the change applies to.")
+    title: str | None = Field(None, min_length=1, max_length=200, description="New title, when changed.")
+    description: str | None = Field(None, max_length=10_000, description="New description, when changed.")
+    priority: Priority | None = Field(None, description="New priority, when changed.")
+    category: Skill | None = Field(None, description="New category, when changed.")
+    location: str | None = Field(None, max_length=200, description="New location, when changed.")
+    latitude: float | None = Field(None, ge=-90, le=90, description="New latitude, when changed.")
+    longitude: float | None = Field(None, ge=-180, le=180, description="New longitude, when changed.")
+    due_date: datetime | None = Field(None, description="New due date, when changed.")
+    updated_by: str | None = Field(None, max_length=100, description="Who made the change.")
+
+
+class TicketAssignedData(Payload):
+    ticket_id: int = Field(gt=0, description="Ticket that was assigned.")
+    team_id: int = Field(gt=0, description="Team that now holds the ticket.")
+    strategy: Strategy = Field(description="How the team was chosen: greedy, nearest, optimal, or manual (a dispatcher).")
+    assigned_by: str = Field("engine", max_length=100, description="Dispatcher's user id for manual assignments, else 'engine'.")
+    assigned_to: str | None = Field(None, max_length=100, description="Technician within the team, when known.")
+    distance_km: float | None = Field(None, ge=0, description="Haversine distance from the team's base to the site.")
+    score: float | None = Field(None, description="The strategy's score or cost for this decision.")
+    breakdown: dict[str, float] = Field(default_factory=dict, description="Per-factor contributions to the score, for explanations.")
+    reason: str | None = Field(None, max_length=1000, description="Dispatcher's reason or the engine's summary.")
+    replaces_team_id: int | None = Field(None, description="Team that held the ticket before, for reassignments.")
+    frozen: bool = Field(False, description="True when a dispatcher chose the team: the engine will not revise it.")
+
+
+class TicketUnassignedData(Payload):
+    ticket_id: int = Field(gt=0, description="Ticket returned to the queue.")
+    team_id: int = Field(gt=0, description="Team that released it.")
+    reason: str = Field(max_length=1000, description="Why, e.g. 'team went offline'.")
+    unassigned_by: str = Field("engine", max_length=100, description="Who released it.")
+
+
+class TicketStatusChangedData(Payload):
+    ticket_id: int = Field(gt=0, description="Ticket whose status changed.")
+    status: TicketStatus = Field(description="New status; must follow the lifecycle from the current one.")
+    notes: str | None = Field(None, max_length=5000, description="Field notes or completion report.")
+    customer_rating: float | None = Field(None, ge=1, le=5, description="Customer's rating (1-5), on completion.")
+    changed_by: str | None = Field(None, max_length=100, description="User or system that changed it.")
+
+
+class TicketDeletedData(Payload):
+    ticket_id: int = Field(gt=0, description="Ticket removed from the read models (its history stays).")
+    deleted_by: str | None = Field(None, max_length=100, description="Who deleted it.")
+    reason: str | None = Field(None, max_length=1000, description="Why.")
+
+
+class TicketEnrichedData(Payload):
+    ticket_id: int = Field(gt=0, description="Ticket the AI consumer looked at.")
+    suggested_category: str | None = Field(None, description="Category/skill predicted from the text.")
+    category_confidence: float | None = Field(None, ge=0, le=1, description="Model probability of that category.")
+    suggested_priority: str | None = Field(None, description="Priority predicted from the text.")
+    priority_confidence: float | None = Field(None, ge=0, le=1, description="Model probability of that priority.")
+    urgency_cues: list[str] = Field(default_factory=list, description="Words that signal urgency, e.g. 'hospital'.")
+    duplicate_of: list[int] = Field(default_factory=list, description="Similar open tickets nearby.")
+    sla_risk: float | None = Field(None, ge=0, le=1, description="Estimated probability of missing the SLA.")
+    model_version: str | None = Field(None, description="Which model produced it.")
+
+
+class AssignmentDeferredData(Payload):
+    ticket_id: int = Field(gt=0, description="Ticket the engine could not place.")
+    strategy: Strategy = Field(description="Strategy that tried.")
+    reason: str = Field(max_length=1000, description="e.g. 'no team with skill fiber', 'no capacity within 300 km'.")
+
+
+class _TicketEvent(Envelope):
+    topic_kind: ClassVar[str] = "tickets"
+
+
+class TicketCreated(_TicketEvent):
+    type: Literal["aiff.ticket.created.v1"] = "aiff.ticket.created.v1"
+    data: TicketCreatedData
+
+
+class TicketUpdated(_TicketEvent):
+    type: Literal["aiff.ticket.updated.v1"] = "aiff.ticket.updated.v1"
+    data: TicketUpdatedData
+
+
+class TicketAssigned(_TicketEvent):
+    type: Literal["aiff.ticket.assigned.v1"] = "aiff.ticket.assigned.v1"
+    data: TicketAssignedData
+
+
+class TicketUnassigned(_TicketEvent):
+    type: Literal["aiff.ticket.unassigned.v1"] = "aiff.ticket.unassigned.v1"
+    data: TicketUnassignedData
+
+
+class TicketStatusChanged(_TicketEvent):
+    type: Literal["aiff.ticket.status_changed.v1"] = "aiff.ticket.status_changed.v1"
+    data: TicketStatusChangedData
+
+
+class TicketDeleted(_TicketEvent):
+    type: Literal["aiff.ticket.deleted.v1"] = "aiff.ticket.deleted.v1"
+    data: TicketDeletedData
+
+
+class TicketEnriched(_TicketEvent):
+    type: Literal["aiff.ticket.enriched.v1"] = "aiff.ticket.enriched.v1"
+    data: TicketEnrichedData
+
+
+class AssignmentDeferred(_TicketEvent):
+    type: Literal["aiff.assignment.deferred.v1"] = "aiff.assignment.deferred.v1"
+    data: AssignmentDeferredData
+
+
+def ticket_subject(ticket_id: int) -> str:
+    """The subject/key of a ticket's events."""
+    return str(ticket_id)
+
+
+def ticket_event(cls: type[Envelope], data: dict[str, Any] | Payload, **attrs: Any) -> Envelope:
+    """Build a ticket event whose subject is its ticket id."""
+    payload = data if isinstance(data, Payload) else cls.model_fields["data"].annotation.model_validate(data)
+    return cls(subject=ticket_subject(payload.ticket_id), data=payload, **attrs)

@@ -1,0 +1,73 @@
+"""Topic names and their creation: tickets, teams, requests and dead letters, under one prefix."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The topic names under a prefix; tests use a unique prefix each to stay apart."""
+
+    prefix: str = "aiff"
+
+    @property
+    def tickets(self) -> str:
+        return f"{self.prefix}.tickets"
+
+    @property
+    def teams(self) -> str:
+        return f"{self.prefix}.teams"
+
+    @property
+    def requests(self) -> str:
+        return f"{self.prefix}.requests"
+
+    @property
+    def dead_letters(self) -> str:
+        return f"{self.prefix}.dead-letters"
+
+    def for_kind(self, kind: str) -> str:
+        """The topic an event class travels on (its `topic_kind`)."""
+        return {"tickets": self.tickets, "teams": self.teams, "requests": self.requests}[kind]
+
+    @property
+    def domain(self) -> list[str]:
+        """The topics that carry facts (everything but dead letters)."""
+        return [self.tickets, self.teams, self.requests]
+
+    @property
+    def all(self) -> list[str]:
+        return [*self.domain, self.dead_letters]
+
+
+async def ensure_topics(bootstrap: str, topics: Topics, partitions: int = 6, retention_ms: int = -1) -> None:
+    """Create the topics if missing. Retention -1 keeps the log forever: the log is the source of truth."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(
+                name,
+                num_partitions=partitions if name != topics.dead_letters else 1,
+                replication_factor=1,
+                topic_configs={"retention.ms": str(retention_ms)},
+            )
+            for name in topics.all
+            if name not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass
+            log.info("created topics %s", [t.name for t in wanted])
+    finally:
+        await admin.close()

@@ -1,0 +1,82 @@
+"""One settings object, read from the environment once, whose defaults match the local stack."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changethis", "your_jwt_secret_key_here", "secret"}
+DEV_JWT_SECRET = "aiff-local-development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set by the environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", alias="AIFF_ENV", description="Refuses placeholder secrets outside development/test."
+    )
+    kafka_bootstrap_servers: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers.")
+    database_url: str = Field(
+        "postgresql://aiff:aiffpass@127.0.0.1:55432/aiff_db", description="Postgres URL of the read models."
+    )
+    redis_url: str = Field("redis://127.0.0.1:56379/0", description="Redis for rate limits and live fan-out.")
+    topic_prefix: str = Field("aiff", alias="AIFF_TOPIC_PREFIX", description="Prefix of every Kafka topic name.")
+    topic_partitions: int = Field(6, alias="AIFF_TOPIC_PARTITIONS", ge=1)
+    topic_retention_ms: int = Field(-1, alias="AIFF_TOPIC_RETENTION_MS", description="-1 keeps the log forever.")
+
+    jwt_secret_key: str = Field(DEV_JWT_SECRET, description="HMAC key of the API's access tokens.")
+    jwt_algorithm: str = Field("HS256")
+    jwt_expire_minutes: int = Field(30, ge=1)
+
+    api_host: str = Field("127.0.0.1", alias="AIFF_API_HOST")
+    api_port: int = Field(8085, alias="AIFF_API_PORT")
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"], alias="AIFF_CORS_ORIGINS")
+    rate_limit_per_hour: int = Field(1000, alias="AIFF_RATE_LIMIT_PER_HOUR", ge=1)
+    max_body_bytes: int = Field(1_048_576, alias="AIFF_MAX_BODY_BYTES")
+    read_your_writes_timeout_s: float = Field(3.0, alias="AIFF_RYW_TIMEOUT_S")
+
+    projector_batch_size: int = Field(5000, alias="AIFF_PROJECTOR_BATCH_SIZE", ge=1)
+    projector_batch_timeout_ms: int = Field(50, alias="AIFF_PROJECTOR_BATCH_TIMEOUT_MS", ge=1)
+
+    assignment_strategy: Literal["greedy", "nearest", "optimal"] = Field("optimal", alias="AIFF_ASSIGNMENT_STRATEGY")
+    assignment_shadow_strategy: Literal["greedy", "nearest", "optimal", ""] = Field(
+        "", alias="AIFF_ASSIGNMENT_SHADOW_STRATEGY"
+    )
+    assignment_window_ms: int = Field(200, alias="AIFF_ASSIGNMENT_WINDOW_MS", ge=1)
+
+    openai_api_key: str = Field("", description="When set, the assistant uses an OpenAI-compatible model.")
+    openai_base_url: str = Field("", description="Any OpenAI-compatible endpoint.")
+    openai_model: str = Field("gpt-4o-mini", alias="AIFF_OPENAI_MODEL")
+    openai_timeout_s: float = Field(10.0, alias="AIFF_OPENAI_TIMEOUT_S")
+
+    state_dir: Path = Field(Path(".state"), alias="AIFF_STATE_DIR")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> "Settings":
+        if self.environment == "production" and (
+            self.jwt_secret_key in PLACEHOLDER_SECRETS or self.jwt_secret_key == DEV_JWT_SECRET
+        ):
+            raise ValueError("JWT_SECRET_KEY must be set to a real secret when AIFF_ENV=production")
+        return self
+
+    @property
+    def asyncpg_dsn(self) -> str:
+        """The database URL in the plain form asyncpg accepts."""
+        return self.database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the asyncpg driver, for SQLAlchemy and Alembic."""
+        return self.asyncpg_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once per process."""
+    return Settings()
