@@ -16,7 +16,7 @@ DEV_JWT_SECRET = "aiff-local-development-only-secret-change-me"
 class Settings(BaseSettings):
     """Runtime configuration; every field can be set by the environment variable of the same name."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False, populate_by_name=True)
 
     environment: Literal["development", "test", "production"] = Field(
         "development", alias="AIFF_ENV", description="Refuses placeholder secrets outside development/test."

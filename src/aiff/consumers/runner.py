@@ -1,0 +1,193 @@
+"""The consume loop every consumer group shares: batches in, one transaction per batch, positions in Postgres.
+
+Offsets live in `projection_positions`, written in the same transaction as the consumer's effects, and
+the consumer seeks to them whenever partitions are assigned (aiokafka's "storing offsets outside Kafka").
+Kafka's own committed offsets are updated afterwards only so that lag tools see progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter, Gauge, Histogram
+
+from aiff.consumers.dead_letters import send_dead_letters
+from aiff.events.producer import EventPublisher
+from aiff.projections import positions
+from aiff.projections.projector import Record, Rejected
+
+log = logging.getLogger(__name__)
+
+BatchHandler = Callable[[asyncpg.Connection, list[Record]], Awaitable[tuple[list[Rejected], int]]]
+
+EVENTS_APPLIED = Counter("aiff_events_projected_total", "Events applied by a consumer", ["consumer"])
+BATCH_SECONDS = Histogram("aiff_batch_seconds", "Time to apply and commit one batch", ["consumer"])
+CONSUMER_LAG = Gauge("aiff_consumer_lag", "Records not yet applied", ["consumer", "topic", "partition"])
+
+TRANSIENT = (
+    OSError,
+    asyncio.TimeoutError,
+    KafkaError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.AdminShutdownError,
+)
+
+
+@dataclass
+class ConsumerConfig:
+    """How one consumer group reads: its name is its group id suffix and its position key."""
+
+    name: str
+    topics: list[str]
+    bootstrap: str
+    batch_size: int = 5000
+    batch_timeout_ms: int = 50
+    dead_letter: bool = False
+    max_attempts: int = 12
+
+
+class _SeekToStoredPositions(ConsumerRebalanceListener):
+    def __init__(self, runner: BatchConsumer) -> None:
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._runner.seek_to_stored(assigned)
+
+
+class BatchConsumer:
+    """Runs a batch handler over a consumer group until stopped; transient failures retry with backoff."""
+
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        pool: asyncpg.Pool,
+        publisher: EventPublisher,
+        handler: BatchHandler,
+        after_commit: Callable[[list[Record]], Awaitable[None]] | None = None,
+    ) -> None:
+        self.config = config
+        self._pool = pool
+        self._publisher = publisher
+        self._handler = handler
+        self._after_commit = after_commit
+        self._consumer: AIOKafkaConsumer | None = None
+        self._next_offsets: dict[tuple[str, int], int] = {}
+        self.ready = asyncio.Event()
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self.config.bootstrap,
+            group_id=f"aiff-{self.config.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.config.batch_size,
+            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            session_timeout_ms=30_000,
+            heartbeat_interval_ms=3_000,
+        )
+
+    async def seek_to_stored(self, assigned: set[TopicPartition]) -> None:
+        """Seek every newly assigned partition to the position stored with the read models."""
+        consumer = self._consumer
+        assert consumer is not None
+        async with self._pool.acquire() as conn:
+            stored = await positions.load(conn, self.config.name, self.config.topics)
+        for tp in assigned:
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, offset)
+        log.info("%s: assigned %d partitions", self.config.name, len(assigned))
+        self.ready.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set. Raises when a batch keeps failing (the process should exit loudly)."""
+        self._consumer = consumer = self._new_consumer()
+        consumer.subscribe(self.config.topics, listener=_SeekToStoredPositions(self))
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                fetched = await consumer.getmany(timeout_ms=200, max_records=self.config.batch_size)
+                records = [
+                    Record(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+                    for msgs in fetched.values()
+                    for m in msgs
+                ]
+                if records:
+                    await self._apply_with_retry(records)
+                    await self._commit_to_kafka(consumer, records)
+                self._report_lag(consumer)
+        finally:
+            await consumer.stop()
+
+    async def _apply_with_retry(self, records: list[Record]) -> None:
+        for attempt in range(1, self.config.max_attempts + 1):
+            try:
+                await self.apply(records)
+                return
+            except TRANSIENT as exc:
+                if attempt == self.config.max_attempts:
+                    raise
+                delay = min(10.0, 0.2 * 2**attempt) * (0.5 + random.random())
+                log.warning("%s: batch failed (%s: %s); retry %d in %.1fs", self.config.name, type(exc).__name__, exc, attempt, delay)
+                await asyncio.sleep(delay)
+
+    async def apply(self, records: list[Record]) -> int:
+        """Apply one batch in one transaction with its positions; returns how many events took effect."""
+        started = time.perf_counter()
+        partitions = sorted({(r.topic, r.partition) for r in records})
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                stored = await positions.lock(conn, self.config.name, partitions)
+                todo = [r for r in records if r.offset >= stored.get((r.topic, r.partition), 0)]
+                applied = 0
+                if todo:
+                    rejected, applied = await self._handler(conn, todo)
+                    if rejected and self.config.dead_letter:
+                        await send_dead_letters(self._publisher, self.config.name, rejected)
+                    next_offsets: dict[tuple[str, int], int] = {}
+                    for r in todo:
+                        key = (r.topic, r.partition)
+                        next_offsets[key] = max(next_offsets.get(key, 0), r.offset + 1)
+                    await positions.advance(conn, self.config.name, next_offsets)
+        if todo:
+            self._next_offsets.update(next_offsets)
+        EVENTS_APPLIED.labels(self.config.name).inc(applied)
+        BATCH_SECONDS.labels(self.config.name).observe(time.perf_counter() - started)
+        if self._after_commit is not None and todo:
+            await self._after_commit(todo)
+        return applied
+
+    async def _commit_to_kafka(self, consumer: AIOKafkaConsumer, records: list[Record]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:  # only informational: the truth is in Postgres
+            log.info("%s: Kafka offset commit skipped (%s)", self.config.name, exc)
+
+    def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            high = consumer.highwater(tp)
+            done = self._next_offsets.get((tp.topic, tp.partition))
+            if high is not None and done is not None:
+                CONSUMER_LAG.labels(self.config.name, tp.topic, str(tp.partition)).set(max(0, high - done))

@@ -1,0 +1,128 @@
+"""Set-based reads and writes of a batch's rows: COPY into session temp tables, then one upsert per table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+import asyncpg
+
+from aiff.projections.fold import BatchState, Row
+
+TICKET_COLUMNS = (
+    "id", "ticket_number", "title", "description", "priority", "status", "category", "assigned_team",
+    "assigned_to", "zone", "location", "latitude", "longitude", "customer_name", "created_by",
+    "customer_rating", "resolution_notes", "version", "created_at", "updated_at", "assigned_at",
+    "started_at", "due_date", "completed_at",
+)  # fmt: skip
+TEAM_COLUMNS = (
+    "id", "name", "zone", "description", "is_active", "tickets_completed", "customer_rating", "response_time",
+    "completion_rate", "efficiency", "status", "base_town", "latitude", "longitude", "skills", "capacity",
+    "members", "version", "created_at", "updated_at",
+)  # fmt: skip
+ASSIGNMENT_COLUMNS = (
+    "event_id", "ticket_id", "team_id", "assigned_at", "status", "notes", "strategy", "assigned_by",
+    "distance_km", "score", "breakdown", "frozen", "ended_at",
+)  # fmt: skip
+HISTORY_COLUMNS = (
+    "event_id", "entity_type", "entity_id", "type", "time", "source", "correlation_id", "topic", "partition",
+    "offset", "event",
+)  # fmt: skip
+
+_TEMP_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS tmp_tickets (LIKE tickets) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tmp_teams (LIKE teams) ON COMMIT DELETE ROWS;
+"""
+
+
+def _upsert_sql(table: str, columns: Sequence[str]) -> str:
+    cols = ", ".join(columns)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "id")
+    return f"INSERT INTO {table} ({cols}) SELECT {cols} FROM tmp_{table} ON CONFLICT (id) DO UPDATE SET {updates}"
+
+
+_UPSERT_TICKETS = _upsert_sql("tickets", TICKET_COLUMNS)
+_UPSERT_TEAMS = _upsert_sql("teams", TEAM_COLUMNS)
+
+
+async def prepare_connection(conn: asyncpg.Connection) -> None:
+    """Per-connection set-up: the temp tables COPY writes into (emptied at every commit)."""
+    await conn.execute(_TEMP_TABLES)
+
+
+async def seen_event_ids(conn: asyncpg.Connection, event_ids: list) -> set:
+    """Event ids already applied (redeliveries and republished duplicates change nothing)."""
+    if not event_ids:
+        return set()
+    rows = await conn.fetch("SELECT event_id FROM event_history WHERE event_id = ANY($1::uuid[])", event_ids)
+    return {r["event_id"] for r in rows}
+
+
+async def load_state(
+    conn: asyncpg.Connection, ticket_ids: set[int], team_ids: set[int], new_numbers: set[str]
+) -> BatchState:
+    """Read every row a batch touches, in three indexed queries."""
+    state = BatchState()
+    if ticket_ids:
+        ids = list(ticket_ids)
+        for r in await conn.fetch(f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets WHERE id = ANY($1::bigint[])", ids):
+            state.tickets[r["id"]] = dict(r)
+        for r in await conn.fetch(
+            f"SELECT {', '.join(ASSIGNMENT_COLUMNS)} FROM assignments "
+            "WHERE ticket_id = ANY($1::bigint[]) AND status IN ('assigned', 'in_progress')",
+            ids,
+        ):
+            state.active[r["ticket_id"]] = dict(r)
+    if new_numbers:
+        rows = await conn.fetch("SELECT ticket_number FROM tickets WHERE ticket_number = ANY($1::text[])", list(new_numbers))
+        state.taken_numbers = {r["ticket_number"] for r in rows}
+    if team_ids:
+        for r in await conn.fetch(f"SELECT {', '.join(TEAM_COLUMNS)} FROM teams WHERE id = ANY($1::int[])", list(team_ids)):
+            row = dict(r)
+            row["members"] = json.loads(row["members"]) if isinstance(row["members"], str) else row["members"]
+            state.teams[r["id"]] = row
+    return state
+
+
+def _records(rows: Iterable[Row], columns: Sequence[str], json_columns: frozenset[str] = frozenset()) -> list[tuple]:
+    return [tuple(json.dumps(row[c]) if c in json_columns else row[c] for c in columns) for row in rows]
+
+
+async def write_state(conn: asyncpg.Connection, state: BatchState, history: list[tuple]) -> None:
+    """Store the batch's final rows and its history (inside the caller's transaction)."""
+    if history:
+        await conn.copy_records_to_table("event_history", records=history, columns=HISTORY_COLUMNS)
+    if state.deleted_tickets:
+        await conn.execute("DELETE FROM tickets WHERE id = ANY($1::bigint[])", list(state.deleted_tickets))
+    if state.dirty_tickets:
+        rows = [state.tickets[i] for i in state.dirty_tickets if state.tickets.get(i) is not None]
+        await conn.copy_records_to_table("tmp_tickets", records=_records(rows, TICKET_COLUMNS), columns=TICKET_COLUMNS)
+        await conn.execute(_UPSERT_TICKETS)
+    if state.ended_assignments:
+        ended = list(state.ended_assignments.values())
+        await conn.execute(
+            """UPDATE assignments AS a SET status = v.s, ended_at = v.e
+               FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS v(id, s, e) WHERE a.event_id = v.id""",
+            [a["event_id"] for a in ended],
+            [a["status"] for a in ended],
+            [a["ended_at"] for a in ended],
+        )
+    if state.new_assignments:
+        await conn.copy_records_to_table(
+            "assignments",
+            records=_records(state.new_assignments, ASSIGNMENT_COLUMNS, frozenset({"breakdown"})),
+            columns=ASSIGNMENT_COLUMNS,
+        )
+    if state.dirty_teams:
+        rows = [state.teams[i] for i in state.dirty_teams]
+        await conn.copy_records_to_table(
+            "tmp_teams", records=_records(rows, TEAM_COLUMNS, frozenset({"members"})), columns=TEAM_COLUMNS
+        )
+        await conn.execute(_UPSERT_TEAMS)
+    if state.zone_modes:
+        await conn.execute(
+            """UPDATE zones AS z SET assignment_mode = v.m, updated_at = now()
+               FROM unnest($1::text[], $2::text[]) AS v(n, m) WHERE z.name = v.n""",
+            list(state.zone_modes),
+            list(state.zone_modes.values()),
+        )

@@ -1,0 +1,1 @@
+"""Operator tools behind the CLI: seed, replay, dead letters, users, backtest."""
