@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from aiff.bootstrap import Resources, open_resources
+from aiff.events.topics import delete_topics
 from aiff.settings import Settings
 from tests.helpers import isolated_settings
 
@@ -52,3 +53,4 @@ async def settings(stack_settings: Settings) -> AsyncIterator[Settings]:
 async def resources(settings: Settings) -> AsyncIterator[Resources]:
     async with open_resources(settings, with_redis=True) as res:
         yield res
+    await delete_topics(settings.kafka_bootstrap_servers, res.topics)

@@ -38,9 +38,11 @@ class Settings(BaseSettings):
     api_port: int = Field(8085, alias="AIFF_API_PORT")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"], alias="AIFF_CORS_ORIGINS")
     rate_limit_per_hour: int = Field(1000, alias="AIFF_RATE_LIMIT_PER_HOUR", ge=1)
+    rate_limit_window_s: int = Field(3600, alias="AIFF_RATE_LIMIT_WINDOW_S", ge=1)
     max_body_bytes: int = Field(1_048_576, alias="AIFF_MAX_BODY_BYTES")
     read_your_writes_timeout_s: float = Field(3.0, alias="AIFF_RYW_TIMEOUT_S")
 
+    kafka_session_timeout_ms: int = Field(10_000, alias="AIFF_KAFKA_SESSION_TIMEOUT_MS", ge=6000)
     projector_batch_size: int = Field(5000, alias="AIFF_PROJECTOR_BATCH_SIZE", ge=1)
     projector_batch_timeout_ms: int = Field(50, alias="AIFF_PROJECTOR_BATCH_TIMEOUT_MS", ge=1)
 

@@ -19,5 +19,6 @@ def build(resources: Resources, name: str = NAME) -> BatchConsumer:
         batch_size=s.projector_batch_size,
         batch_timeout_ms=s.projector_batch_timeout_ms,
         dead_letter=True,
+        session_timeout_ms=s.kafka_session_timeout_ms,
     )
     return BatchConsumer(config, resources.pool, resources.publisher, project_batch)

@@ -56,6 +56,7 @@ class ConsumerConfig:
     batch_timeout_ms: int = 50
     dead_letter: bool = False
     max_attempts: int = 12
+    session_timeout_ms: int = 10_000
 
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):
@@ -98,8 +99,8 @@ class BatchConsumer:
             max_poll_records=self.config.batch_size,
             fetch_max_bytes=64 * 1024 * 1024,
             max_partition_fetch_bytes=8 * 1024 * 1024,
-            session_timeout_ms=30_000,
-            heartbeat_interval_ms=3_000,
+            session_timeout_ms=self.config.session_timeout_ms,
+            heartbeat_interval_ms=max(1000, self.config.session_timeout_ms // 4),
         )
 
     async def seek_to_stored(self, assigned: set[TopicPartition]) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
 from prometheus_client import Counter
 
 from aiff.events.envelope import CONTENT_TYPE, Envelope
@@ -43,12 +44,13 @@ class EventPublisher:
         self._producer = producer
         self.topics = topics
 
-    async def publish(self, event: Envelope) -> None:
-        """Publish one event and wait for the broker's acknowledgement."""
-        await self._producer.send_and_wait(
+    async def publish(self, event: Envelope) -> RecordMetadata:
+        """Publish one event and wait for the broker's acknowledgement; returns where it landed."""
+        metadata = await self._producer.send_and_wait(
             self.topics.for_kind(event.topic_kind), event.to_json(), key=event.key(), headers=headers_for(event)
         )
         EVENTS_PUBLISHED.labels(event.type).inc()
+        return metadata
 
     async def publish_many(self, events: Iterable[Envelope]) -> int:
         """Publish events pipelined (order per key kept by the idempotent producer); wait for all acks."""

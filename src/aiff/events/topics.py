@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -69,5 +70,39 @@ async def ensure_topics(bootstrap: str, topics: Topics, partitions: int = 6, ret
             except TopicAlreadyExistsError:
                 pass
             log.info("created topics %s", [t.name for t in wanted])
+    finally:
+        await admin.close()
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    """The log end offset of every partition of `topics` (what a consumer must reach to be caught up)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    tps = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
+    missing = set(topics) - {tp.topic for tp in tps}
+    if missing:
+        raise LookupError(f"unknown topics: {sorted(missing)}")
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+
+
+async def delete_topics(bootstrap: str, topics: Topics) -> None:
+    """Remove a prefix's topics (tests clean up after themselves)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        names = [t for t in topics.all if t in existing]
+        if names:
+            await admin.delete_topics(names)
     finally:
         await admin.close()

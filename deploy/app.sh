@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The AIFF processes of the local system: `aiff worker` (all consumers) and `aiff api`, in the background.
+#   deploy/app.sh start | stop | status | urls
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${AIFF_STATE_DIR:-$REPO/.state}"
+BIN="$REPO/.venv/bin"
+LOGS="$STATE/logs"; RUN="$STATE/run"
+mkdir -p "$LOGS" "$RUN"
+PORT="${AIFF_API_PORT:-8085}"
+
+running() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+start_one() {
+  local name=$1; shift
+  if running "$name"; then echo "$name: already running (pid $(cat "$RUN/$name.pid"))"; return; fi
+  (cd "$REPO" && setsid nohup "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null & echo $! >"$RUN/$name.pid")
+  echo "$name: started (pid $(cat "$RUN/$name.pid")), log $LOGS/$name.log"
+}
+
+wait_for() {
+  local name=$1 timeout=$2 check=$3 start=$SECONDS
+  until eval "$check"; do
+    if ! running "$name"; then echo "ERROR: $name exited; last log lines:" >&2; tail -n 30 "$LOGS/$name.log" >&2; exit 1; fi
+    if (( SECONDS - start > timeout )); then echo "ERROR: $name not ready within ${timeout}s; last log lines:" >&2; tail -n 30 "$LOGS/$name.log" >&2; exit 1; fi
+    sleep 0.5
+  done
+  echo "$name: ready ($(( SECONDS - start )) s)"
+}
+
+stop_one() {
+  local name=$1
+  if ! running "$name"; then rm -f "$RUN/$name.pid"; return; fi
+  local pid; pid=$(cat "$RUN/$name.pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$RUN/$name.pid"
+  echo "$name: stopped"
+}
+
+case "${1:-}" in
+  start)
+    start_one worker "$BIN/aiff" worker
+    wait_for worker 60 "grep -q 'workers running' '$LOGS/worker.log'"
+    if "$BIN/python" -c "import aiff.api.serve" 2>/dev/null; then
+      start_one api "$BIN/aiff" api --port "$PORT"
+      wait_for api 60 "curl -fs -o /dev/null http://127.0.0.1:$PORT/health"
+    fi
+    ;;
+  stop) stop_one api; stop_one worker ;;
+  status)
+    for n in worker api; do
+      if running "$n"; then echo "$n: up (pid $(cat "$RUN/$n.pid"))"; else echo "$n: down"; fi
+    done ;;
+  urls)
+    echo
+    echo "AIFF is up."
+    if running api; then
+      if [ ! -f "$STATE/admin-password" ] && "$BIN/python" -c "import aiff.tools.users" 2>/dev/null; then
+        pw=$(head -c 12 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 16)
+        if "$BIN/aiff" users create --username admin --password "$pw" --role admin >/dev/null 2>&1; then
+          umask 077; echo "$pw" >"$STATE/admin-password"
+        fi
+      fi
+      echo "  dispatcher dashboard  http://127.0.0.1:$PORT/"
+      echo "  field portal          http://127.0.0.1:$PORT/field"
+      echo "  API docs (OpenAPI)    http://127.0.0.1:$PORT/docs"
+      [ -f "$STATE/admin-password" ] && echo "  login                 admin / $(cat "$STATE/admin-password")   (saved in $STATE/admin-password)"
+    fi
+    echo "  Postgres read models  psql postgresql://aiff:aiffpass@127.0.0.1:55432/aiff_db"
+    echo "  Kafka                 127.0.0.1:19092 (topics aiff.tickets, aiff.teams, aiff.requests, aiff.dead-letters)"
+    echo "  logs                  $LOGS/"
+    echo "  stop everything       make down"
+    ;;
+  *) echo "usage: $0 start|stop|status|urls" >&2; exit 2 ;;
+esac
