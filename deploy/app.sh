@@ -41,8 +41,10 @@ stop_one() {
 
 case "${1:-}" in
   start)
-    start_one worker "$BIN/aiff" worker
-    wait_for worker 60 "grep -q 'workers running' '$LOGS/worker.log'"
+    mark=$(stat -c %s "$LOGS/worker.log" 2>/dev/null || echo 0)
+    # shellcheck disable=SC2086
+    start_one worker "$BIN/aiff" worker ${AIFF_WORKERS:-}
+    wait_for worker 60 "tail -c +$((mark + 1)) '$LOGS/worker.log' | grep -q 'workers running'"
     if "$BIN/python" -c "import aiff.api.serve" 2>/dev/null; then
       start_one api "$BIN/aiff" api --port "$PORT"
       wait_for api 60 "curl -fs -o /dev/null http://127.0.0.1:$PORT/health"

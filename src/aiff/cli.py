@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import logging
 import signal
@@ -55,6 +56,10 @@ async def _run_workers(names: list[str]) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    # Batches hold thousands of short-lived objects: frequent full collections would dominate the cost.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     names = args.consumers or _available_consumers()
     unknown = [n for n in names if n not in CONSUMERS]
     if unknown:

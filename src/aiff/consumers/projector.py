@@ -16,6 +16,7 @@ def build(resources: Resources, name: str = NAME) -> BatchConsumer:
         name=name,
         topics=resources.topics.domain,
         bootstrap=s.kafka_bootstrap_servers,
+        group_prefix=s.topic_prefix,
         batch_size=s.projector_batch_size,
         batch_timeout_ms=s.projector_batch_timeout_ms,
         dead_letter=True,

@@ -52,6 +52,7 @@ class ConsumerConfig:
     name: str
     topics: list[str]
     bootstrap: str
+    group_prefix: str = "aiff"
     batch_size: int = 5000
     batch_timeout_ms: int = 50
     dead_letter: bool = False
@@ -93,7 +94,7 @@ class BatchConsumer:
     def _new_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             bootstrap_servers=self.config.bootstrap,
-            group_id=f"aiff-{self.config.name}",
+            group_id=f"{self.config.group_prefix}.{self.config.name}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.config.batch_size,

@@ -1,0 +1,195 @@
+"""Ingest benchmark: upstream events -> projected in Postgres, against two bare baselines in the same run.
+
+    .venv/bin/python bench/ingest.py [--events 200000] [--batch 5000]
+
+1. publishes N ticket events (the demo generator's realistic mix) as an upstream producer would;
+2. baseline A: a bare aiokafka consume loop over the same topic (no decoding, no database);
+3. baseline B: a bare asyncpg COPY-into-temp + INSERT ... ON CONFLICT upsert of one ticket row per event, 5k batches;
+4. the projector (`aiff worker projector`, its own process) from the start of the log until caught up,
+   sampling its resident memory.
+Prints events/s for all three, the projector's ratio to the slower baseline (target >= 0.7), and its peak RSS.
+Needs the local stack (`make stack`); works in its own schema and topic prefix, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import psutil
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from aiff.demo import iter_ticket_events  # noqa: E402
+from aiff.events.producer import headers_for  # noqa: E402
+from aiff.events.topics import Topics, delete_topics, end_offsets, ensure_topics  # noqa: E402
+from aiff.events.tickets import TicketCreated  # noqa: E402
+from aiff.projections import migrate  # noqa: E402
+from aiff.settings import Settings  # noqa: E402
+
+
+def events(n: int) -> list:
+    out: list = []
+    for chunk in iter_ticket_events(seed=7, teams=1500, tickets=max(1000, n // 4), days=90, chunk_size=20_000):
+        out.extend(chunk)
+        if len(out) >= n:
+            break
+    return out[:n]
+
+
+async def publish(bootstrap: str, topic: str, evs: list) -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
+                                max_batch_size=512 * 1024)  # fmt: skip
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        futures = [await producer.send(topic, e.to_json(), key=e.key(), headers=headers_for(e)) for e in evs]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+async def bare_consume(bootstrap: str, topic: str, n: int) -> float:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                group_id=f"bench-{uuid.uuid4().hex[:6]}", enable_auto_commit=False,
+                                max_poll_records=5000, fetch_max_bytes=64 * 1024 * 1024)  # fmt: skip
+    await consumer.start()
+    seen = 0
+    started = None
+    try:
+        while seen < n:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            if started is None and batch:
+                started = time.perf_counter()
+            seen += sum(len(v) for v in batch.values())
+    finally:
+        await consumer.stop()
+    return time.perf_counter() - (started or time.perf_counter())
+
+
+def ticket_rows(evs: list) -> list[tuple]:
+    """One full ticket row per event (the created row with the event's status), as a bare writer would upsert."""
+    created: dict[int, tuple] = {}
+    rows = []
+    for e in evs:
+        d = e.data
+        if isinstance(e, TicketCreated):
+            created[d.ticket_id] = (d.ticket_id, d.ticket_number or f"TKT-{d.ticket_id}", d.title, d.description,
+                                    d.priority, "open", d.category, d.zone, d.location, d.latitude, d.longitude,
+                                    e.time, e.time, d.due_date)  # fmt: skip
+        base = created.get(d.ticket_id)
+        if base is None:
+            continue
+        status = getattr(d, "status", None) or ("assigned" if e.type.endswith("assigned.v1") else base[5])
+        rows.append(base[:5] + (status,) + base[6:12] + (e.time,) + base[13:])
+    return rows
+
+
+COLS = ("id", "ticket_number", "title", "description", "priority", "status", "category", "zone", "location",
+        "latitude", "longitude", "created_at", "updated_at", "due_date")  # fmt: skip
+
+
+async def bare_copy_upsert(dsn: str, rows: list[tuple], batch: int) -> float:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("CREATE TEMP TABLE tmp_bench (LIKE tickets INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        cols = ", ".join(COLS)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLS if c != "id")
+        upsert = (f"INSERT INTO tickets ({cols}) SELECT DISTINCT ON (id) {cols} FROM tmp_bench ORDER BY id, ctid DESC "
+                  f"ON CONFLICT (id) DO UPDATE SET {updates}")  # fmt: skip
+        started = time.perf_counter()
+        for i in range(0, len(rows), batch):
+            async with conn.transaction():
+                await conn.copy_records_to_table("tmp_bench", records=rows[i : i + batch], columns=COLS)
+                await conn.execute(upsert)
+        return time.perf_counter() - started
+    finally:
+        await conn.close()
+
+
+async def projector_run(settings: Settings, n_records: int, batch: int) -> tuple[float, int]:
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "AIFF_TOPIC_PREFIX": settings.topic_prefix,
+           "AIFF_PROJECTOR_BATCH_SIZE": str(batch)}  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "aiff.cli", "worker", "projector"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    conn = await asyncpg.connect(settings.asyncpg_dsn)
+    started = None
+    try:
+        while True:
+            peak = max(peak, ps.memory_info().rss)
+            done = await conn.fetchval("SELECT coalesce(sum(next_offset), 0) FROM projection_positions WHERE projection = 'projector'")
+            if started is None and done > 0:
+                started = time.perf_counter()
+            if done >= n_records:
+                return time.perf_counter() - (started or time.perf_counter()), peak
+            if proc.poll() is not None:
+                raise RuntimeError(f"projector exited: {proc.stderr.read().decode()[-2000:]}")
+            await asyncio.sleep(0.02)
+    finally:
+        await conn.close()
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    args = parser.parse_args()
+    base = Settings()
+    name = f"bench{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(base.asyncpg_dsn)
+    await admin.execute(f"CREATE SCHEMA {name}")
+    await admin.execute(f"CREATE SCHEMA {name}_bare")
+    url = f"{base.database_url}?search_path={name}"
+    bare_url = f"{base.database_url}?search_path={name}_bare"
+    await asyncio.to_thread(migrate.upgrade, url)
+    await asyncio.to_thread(migrate.upgrade, bare_url)
+    settings = base.model_copy(update={"database_url": url, "topic_prefix": name})
+    topics = Topics(name)
+    await ensure_topics(base.kafka_bootstrap_servers, topics, base.topic_partitions)
+    try:
+        print(f"generating {args.events:,} ticket events…", file=sys.stderr)
+        evs = events(args.events)
+        pub = await publish(base.kafka_bootstrap_servers, topics.tickets, evs)
+        print(f"published {len(evs):,} events in {pub:.1f}s ({len(evs) / pub:,.0f}/s)", file=sys.stderr)
+        n_records = sum((await end_offsets(base.kafka_bootstrap_servers, [topics.tickets])).values())
+
+        print("baseline A: bare aiokafka consume loop…", file=sys.stderr)
+        t_consume = await bare_consume(base.kafka_bootstrap_servers, topics.tickets, n_records)
+        print("baseline B: bare asyncpg COPY-upsert…", file=sys.stderr)
+        rows = ticket_rows(evs)
+        t_copy = await bare_copy_upsert(settings.asyncpg_dsn.replace(name, f"{name}_bare"), rows, args.batch)
+        print("projector: aiff worker projector from the start of the log…", file=sys.stderr)
+        t_proj, peak = await projector_run(settings, n_records, args.batch)
+    finally:
+        await admin.execute(f"DROP SCHEMA {name} CASCADE")
+        await admin.execute(f"DROP SCHEMA {name}_bare CASCADE")
+        await admin.close()
+        await delete_topics(base.kafka_bootstrap_servers, topics)
+
+    rate_consume, rate_copy, rate_proj = n_records / t_consume, len(rows) / t_copy, n_records / t_proj
+    slower = min(rate_consume, rate_copy)
+    print()
+    print(f"{'pipeline':<44}{'events':>10}{'seconds':>10}{'events/s':>12}")
+    print(f"{'baseline A: bare aiokafka consume loop':<44}{n_records:>10,}{t_consume:>10.2f}{rate_consume:>12,.0f}")
+    print(f"{'baseline B: bare asyncpg COPY-upsert':<44}{len(rows):>10,}{t_copy:>10.2f}{rate_copy:>12,.0f}")
+    print(f"{'projector (decode+fold+history+rows+offsets)':<44}{n_records:>10,}{t_proj:>10.2f}{rate_proj:>12,.0f}")
+    ratio = rate_proj / slower
+    print(f"\nprojector / slower baseline = {ratio:.2f}  (target >= 0.70: {'PASS' if ratio >= 0.7 else 'FAIL'})")
+    print(f"projector peak RSS = {peak / 2**20:.0f} MiB (batch {args.batch:,})")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
