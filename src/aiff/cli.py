@@ -33,11 +33,24 @@ def _available_consumers() -> list[str]:
     return names
 
 
+def _serve_worker_metrics(port: int) -> None:
+    """Expose the consumers' Prometheus metrics (lag, events applied, batch time) on `port`."""
+    if not port:
+        return
+    from prometheus_client import start_http_server
+
+    try:
+        start_http_server(port, addr="127.0.0.1")
+    except OSError as exc:
+        logging.getLogger("aiff").warning("worker metrics not served on :%d (%s)", port, exc)
+
+
 async def _run_workers(names: list[str]) -> None:
     from aiff.bootstrap import open_resources
     from aiff.projections.migrate import wait_for_database
 
     settings = get_settings()
+    _serve_worker_metrics(settings.worker_metrics_port)
     await wait_for_database(settings.asyncpg_dsn)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
