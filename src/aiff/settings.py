@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     api_port: int = Field(8085, alias="AIFF_API_PORT")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"], alias="AIFF_CORS_ORIGINS")
     rate_limit_per_hour: int = Field(1000, alias="AIFF_RATE_LIMIT_PER_HOUR", ge=1)
-    rate_limit_window_s: int = Field(3600, alias="AIFF_RATE_LIMIT_WINDOW_S", ge=1)
+    rate_limit_window_s: float = Field(3600.0, alias="AIFF_RATE_LIMIT_WINDOW_S", gt=0)
     max_body_bytes: int = Field(1_048_576, alias="AIFF_MAX_BODY_BYTES")
     read_your_writes_timeout_s: float = Field(3.0, alias="AIFF_RYW_TIMEOUT_S")
 
@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         "", alias="AIFF_ASSIGNMENT_SHADOW_STRATEGY"
     )
     assignment_window_ms: int = Field(200, alias="AIFF_ASSIGNMENT_WINDOW_MS", ge=1)
+    assignment_live_window_s: int = Field(
+        900, alias="AIFF_ASSIGNMENT_LIVE_WINDOW_S", description="Older events rebuild state but trigger no decisions."
+    )
+    assignment_hysteresis_km: float = Field(10.0, alias="AIFF_ASSIGNMENT_HYSTERESIS_KM", ge=0)
 
     openai_api_key: str = Field("", description="When set, the assistant uses an OpenAI-compatible model.")
     openai_base_url: str = Field("", description="Any OpenAI-compatible endpoint.")

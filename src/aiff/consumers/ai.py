@@ -64,6 +64,7 @@ def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     s = resources.settings
     config = ConsumerConfig(
         name=name,
+        group_prefix=s.topic_prefix,
         topics=[resources.topics.tickets],
         bootstrap=s.kafka_bootstrap_servers,
         batch_size=min(s.projector_batch_size, 1000),

@@ -73,6 +73,7 @@ def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     s = resources.settings
     config = ConsumerConfig(
         name=name,
+        group_prefix=s.topic_prefix,
         topics=[resources.topics.tickets, resources.topics.teams],
         bootstrap=s.kafka_bootstrap_servers,
         batch_size=s.projector_batch_size,

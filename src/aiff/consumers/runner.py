@@ -110,12 +110,11 @@ class BatchConsumer:
         assert consumer is not None
         async with self._pool.acquire() as conn:
             stored = await positions.load(conn, self.config.name, self.config.topics)
+        unknown = [tp for tp in assigned if (tp.topic, tp.partition) not in stored]
+        beginnings = await consumer.beginning_offsets(unknown) if unknown else {}
         for tp in assigned:
             offset = stored.get((tp.topic, tp.partition))
-            if offset is None:
-                await consumer.seek_to_beginning(tp)
-            else:
-                consumer.seek(tp, offset)
+            consumer.seek(tp, offset if offset is not None else beginnings[tp])
         log.info("%s: assigned %d partitions", self.config.name, len(assigned))
         self.ready.set()
 
@@ -126,7 +125,7 @@ class BatchConsumer:
         await consumer.start()
         try:
             while not stop.is_set():
-                fetched = await consumer.getmany(timeout_ms=200, max_records=self.config.batch_size)
+                fetched = await consumer.getmany(timeout_ms=self.config.batch_timeout_ms, max_records=self.config.batch_size)
                 records = [
                     Record(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
                     for msgs in fetched.values()

@@ -1,0 +1,1 @@
+"""Analytics: daily stats folded from ticket events, team KPIs, trends, forecasts and reports."""

@@ -1,0 +1,97 @@
+"""Analytics endpoints (the seeds' analytics service): overview, performance, trends, reports, recalculation
+and CSV export, all over the analytics consumer's pre-aggregated read models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from aiff.analytics import queries, store
+from aiff.api.deps import ConnDep, ResourcesDep, require_roles
+from aiff.api.security import Principal
+
+router = APIRouter(tags=["analytics"])
+
+# Every signed-in role except self-registered `user` accounts reads analytics.
+Viewer = Annotated[Principal, Depends(require_roles("admin", "dispatcher", "analyst", "field"))]
+Operator = Annotated[Principal, Depends(require_roles("admin", "dispatcher", "analyst"))]
+Period = Literal["day", "week", "month", "quarter"]
+
+
+class ReportRequest(BaseModel):
+    team_ids: list[int] = Field(default_factory=list, description="Teams to report on; empty means all teams.")
+    period: Period = Field("week", description="day, week, month or quarter, ending today (Malaysian days).")
+    zone: str | None = Field(None, description="Only teams/tickets of this zone.")
+    include_charts: bool = Field(True, description="Render charts as base64 PNG.")
+
+
+@router.get("/analytics/overview", summary="System-wide KPIs, backlog and utilisation")
+async def get_overview(_: Viewer, conn: ConnDep) -> dict[str, Any]:
+    return await queries.overview(conn)
+
+
+@router.get("/analytics/performance", summary="Performance by period, team and zone")
+async def get_performance(
+    _: Viewer, conn: ConnDep, period: Period = "week", team_id: int | None = Query(None, gt=0), zone: str | None = None
+) -> dict[str, Any]:
+    return await queries.performance(conn, period, team_id, zone)
+
+
+@router.get("/analytics/trends", summary="LinearRegression trend (as in the seeds), slopes and a volume forecast")
+async def get_trends(
+    _: Viewer, conn: ConnDep, days: int = Query(30, ge=3, le=365), zone: str | None = None, horizon: int = Query(14, ge=1, le=30)
+) -> dict[str, Any]:
+    return await queries.trends(conn, days, zone, horizon)
+
+
+@router.get("/analytics/reports", summary="A performance report for query-string filters")
+async def get_report(
+    _: Viewer, conn: ConnDep, period: Period = "week", team_ids: list[int] = Query(default_factory=list), zone: str | None = None,
+    include_charts: bool = True,
+) -> dict[str, Any]:  # fmt: skip
+    return await queries.report(conn, team_ids, period, zone, include_charts)
+
+
+@router.post("/analytics/reports", summary="Generate a custom report: summary, metrics, trends, recommendations, charts")
+async def post_report(body: ReportRequest, _: Viewer, conn: ConnDep) -> dict[str, Any]:
+    return await queries.report(conn, body.team_ids, body.period, body.zone, body.include_charts)
+
+
+@router.post("/analytics/calculate", summary="Recompute every team's KPIs now and publish the changed ones")
+async def calculate(_: Operator, resources: ResourcesDep) -> dict[str, Any]:
+    """Recomputes KPIs from the daily stats for all teams, stores them (and today's snapshot rows), and
+    publishes `TeamMetricsUpdated` for teams whose values changed (the projector updates `teams`)."""
+    now = datetime.now(UTC)
+    async with resources.pool.acquire() as conn:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('aiff-analytics-recompute'))")
+            metrics, events = await store.recompute(conn, now, None)
+            if events:
+                await resources.publisher.publish_many(events)
+    return {
+        "calculated_at": now.isoformat(),
+        "teams": len(metrics),
+        "published": len(events),
+        "metrics": {str(k): v.as_dict() for k, v in sorted(metrics.items())},
+    }
+
+
+@router.get("/analytics/export", summary="CSV export (streamed from a server-side cursor)", response_class=StreamingResponse)
+async def export(
+    _: Operator,
+    resources: ResourcesDep,
+    dataset: Literal["tickets", "team_daily", "analytics"] = "tickets",
+    period: Literal["day", "week", "month", "quarter", "all"] = "month",
+    team_id: int | None = Query(None, gt=0),
+    zone: str | None = None,
+) -> StreamingResponse:
+    filename = f"aiff-{dataset}-{period}.csv"
+    return StreamingResponse(
+        queries.export_csv(resources.pool, dataset, period, team_id, zone),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

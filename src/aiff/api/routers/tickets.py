@@ -1,0 +1,457 @@
+"""Tickets: queries on the projections, every change published as a ticket event (read-your-writes)."""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import desc, func, or_, select
+
+from aiff.api.commands import API_SOURCE, publish, publish_and_wait
+from aiff.api.deps import ConnDep, CorrelationId, CurrentUser, Dispatcher, ResourcesDep, WaiterDep
+from aiff.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
+from aiff.api.routers.teams import load_team
+from aiff.api.schemas import (
+    MAX_BIGINT,
+    MAX_INT,
+    Accepted,
+    AssignmentInfo,
+    AssignRequest,
+    AssignResponse,
+    AutoAssignAccepted,
+    AutoAssignRequest,
+    DailyCount,
+    HistoryEntry,
+    PriorityPerformance,
+    StatusChange,
+    Text,
+    TicketCreate,
+    TicketDetail,
+    TicketOverview,
+    TicketPage,
+    TicketPerformance,
+    TicketResponse,
+    TicketUpdate,
+    ZoneName,
+)
+from aiff.api.security import Principal
+from aiff.api.sql import fetch, fetchrow, fetchval, one_of
+from aiff.errors import ContractViolation, RuleViolation, UnknownEntity
+from aiff.events.envelope import utcnow
+from aiff.events.requests import AutoAssignRequested
+from aiff.events.tickets import TicketAssigned, TicketCreated, TicketDeleted, TicketStatusChanged, TicketUpdated, ticket_event
+from aiff.events.vocabulary import ACTIVE_STATUSES, Priority, TicketStatus, transition_error
+from aiff.geo import haversine_km
+from aiff.projections.schema import assignments, event_history, tickets
+
+router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
+
+TicketIdPath = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="Ticket id.")]
+ACCEPTED_DOC = {202: {"model": Accepted, "description": "Published, not yet applied; poll `location`."}}
+FIELD_STATUSES = frozenset({"in_progress", "completed"})
+
+
+# --- reads -----------------------------------------------------------------------------------------
+
+
+async def _ticket_row(conn: asyncpg.Connection, ticket_id: int) -> asyncpg.Record | None:
+    return await fetchrow(conn, select(tickets).where(tickets.c.id == ticket_id))
+
+
+async def _active_assignment(conn: asyncpg.Connection, ticket_id: int) -> AssignmentInfo | None:
+    row = await fetchrow(
+        conn,
+        select(assignments)
+        .where(assignments.c.ticket_id == ticket_id, one_of(assignments.c.status, sorted(ACTIVE_STATUSES)))
+        .order_by(desc(assignments.c.assigned_at))
+        .limit(1),
+    )
+    return AssignmentInfo.model_validate(dict(row)) if row else None
+
+
+async def load_ticket(conn: asyncpg.Connection, ticket_id: int) -> TicketDetail | None:
+    """The ticket with its active assignment (and score breakdown), or None."""
+    row = await _ticket_row(conn, ticket_id)
+    if row is None:
+        return None
+    return TicketDetail(**dict(row), assignment=await _active_assignment(conn, ticket_id))
+
+
+def _check_visible(principal: Principal, row: asyncpg.Record | TicketDetail) -> None:
+    """Field users see only their own team's tickets."""
+    team = row["assigned_team"] if isinstance(row, asyncpg.Record) else row.assigned_team
+    if principal.role == "field" and (principal.team_id is None or team != principal.team_id):
+        raise HTTPException(403, "field users may only see their own team's tickets")
+
+
+async def _visible_ticket(conn: asyncpg.Connection, principal: Principal, ticket_id: int) -> asyncpg.Record:
+    row = await _ticket_row(conn, ticket_id)
+    if row is None:
+        raise UnknownEntity(f"ticket {ticket_id} not found")
+    _check_visible(principal, row)
+    return row
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@router.get("", response_model=TicketPage, summary="List tickets (filtered, paged, newest first)")
+async def list_tickets(
+    principal: CurrentUser,
+    conn: ConnDep,
+    status: Annotated[TicketStatus | None, Query(description="Only this status.")] = None,
+    priority: Annotated[Priority | None, Query(description="Only this priority.")] = None,
+    zone: Annotated[ZoneName | None, Query(description="Only this zone, e.g. Selangor.")] = None,
+    assigned_team: Annotated[int | None, Query(ge=1, le=MAX_INT, description="Only tickets held by this team.")] = None,
+    q: Annotated[Text | None, Query(max_length=200, description="Text in title, description, number or location.")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> TicketPage:
+    """Newest first (ties broken by id). Field users see only their team's tickets."""
+    conds = []
+    if status is not None:
+        conds.append(tickets.c.status == status)
+    if priority is not None:
+        conds.append(tickets.c.priority == priority)
+    if zone is not None:
+        conds.append(tickets.c.zone == zone)
+    if assigned_team is not None:
+        conds.append(tickets.c.assigned_team == assigned_team)
+    if principal.role == "field":
+        conds.append(tickets.c.assigned_team == (principal.team_id or -1))
+    if q:
+        pattern = _like(q)
+        conds.append(
+            or_(*(col.ilike(pattern, escape="\\") for col in (tickets.c.title, tickets.c.description, tickets.c.ticket_number, tickets.c.location)))
+        )
+    total = await fetchval(conn, select(func.count()).select_from(tickets).where(*conds))
+    rows = await fetch(
+        conn,
+        select(tickets).where(*conds).order_by(desc(tickets.c.created_at), desc(tickets.c.id)).limit(limit).offset((page - 1) * limit),
+    )
+    return TicketPage(
+        items=[TicketResponse.model_validate(dict(r)) for r in rows],
+        total=total,
+        page=page,
+        limit=limit,
+        pages=math.ceil(total / limit) if total else 0,
+    )
+
+
+@router.get("/analytics/overview", response_model=TicketOverview, summary="Ticket KPIs")
+async def overview(_: CurrentUser, conn: ConnDep) -> TicketOverview:
+    """Counts by status, priority and zone; SLA compliance and mean times, from the tickets projection."""
+    totals = await conn.fetchrow(
+        """SELECT count(*) AS total,
+                  count(*) FILTER (WHERE status IN ('open','reopened','assigned','in_progress')) AS open,
+                  count(*) FILTER (WHERE status IN ('open','reopened','assigned','in_progress') AND due_date < now()) AS overdue,
+                  100.0 * count(*) FILTER (WHERE completed_at IS NOT NULL AND completed_at <= due_date)
+                        / NULLIF(count(*) FILTER (WHERE completed_at IS NOT NULL AND status IN ('completed','closed')), 0)
+                        AS sla_compliance_pct,
+                  avg(EXTRACT(EPOCH FROM assigned_at - created_at) / 60) AS mean_time_to_assign_min,
+                  avg(EXTRACT(EPOCH FROM started_at - assigned_at) / 60) AS mean_time_to_start_min,
+                  avg(EXTRACT(EPOCH FROM completed_at - created_at) / 3600)
+                        FILTER (WHERE status IN ('completed','closed')) AS mean_resolution_hours,
+                  avg(customer_rating) AS avg_customer_rating
+           FROM tickets"""
+    )
+    groups: dict[str, dict[str, int]] = {}
+    for col in ("status", "priority", "zone"):
+        rows = await conn.fetch(f"SELECT coalesce({col}, 'unknown') AS k, count(*) AS n FROM tickets GROUP BY 1 ORDER BY 1")
+        groups[col] = {r["k"]: r["n"] for r in rows}
+    values = {k: (float(v) if v is not None and k not in ("total", "open", "overdue") else v) for k, v in dict(totals).items()}
+    return TicketOverview(**values, by_status=groups["status"], by_priority=groups["priority"], by_zone=groups["zone"])
+
+
+@router.get("/analytics/performance", response_model=TicketPerformance, summary="SLA and resolution by priority, daily flow")
+async def performance(
+    _: CurrentUser, conn: ConnDep, days: Annotated[int, Query(ge=1, le=365, description="Days of daily counts.")] = 30
+) -> TicketPerformance:
+    rows = await conn.fetch(
+        """SELECT priority, count(*) AS total,
+                  count(*) FILTER (WHERE status IN ('completed','closed')) AS completed,
+                  count(*) FILTER (WHERE status IN ('completed','closed') AND completed_at <= due_date) AS sla_met,
+                  avg(EXTRACT(EPOCH FROM completed_at - created_at) / 3600)
+                        FILTER (WHERE status IN ('completed','closed')) AS mean_resolution_hours
+           FROM tickets GROUP BY priority ORDER BY priority"""
+    )
+    by_priority = [
+        PriorityPerformance(
+            priority=r["priority"], total=r["total"], completed=r["completed"], sla_met=r["sla_met"],
+            sla_compliance_pct=100.0 * r["sla_met"] / r["completed"] if r["completed"] else None,
+            mean_resolution_hours=float(r["mean_resolution_hours"]) if r["mean_resolution_hours"] is not None else None,
+        )
+        for r in rows
+    ]  # fmt: skip
+    daily = await conn.fetch(
+        """WITH d AS (SELECT generate_series((now() AT TIME ZONE 'UTC')::date - ($1::int - 1), (now() AT TIME ZONE 'UTC')::date, '1 day')::date AS day)
+           SELECT d.day,
+                  (SELECT count(*) FROM tickets t WHERE (t.created_at AT TIME ZONE 'UTC')::date = d.day) AS created,
+                  (SELECT count(*) FROM tickets t WHERE (t.completed_at AT TIME ZONE 'UTC')::date = d.day) AS completed
+           FROM d ORDER BY d.day""",
+        days,
+    )
+    return TicketPerformance(
+        by_priority=by_priority,
+        daily=[DailyCount(day=r["day"].isoformat(), created=r["created"], completed=r["completed"]) for r in daily],
+    )
+
+
+@router.get("/{ticket_id}", response_model=TicketDetail, summary="One ticket with its active assignment", responses={**NOT_FOUND})
+async def get_ticket(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep) -> TicketDetail:
+    ticket = await load_ticket(conn, ticket_id)
+    if ticket is None:
+        raise UnknownEntity(f"ticket {ticket_id} not found")
+    _check_visible(principal, ticket)
+    return ticket
+
+
+@router.get("/{ticket_id}/assignment", response_model=AssignmentInfo, summary="Why the ticket's team was chosen", responses=NOT_FOUND)
+async def get_assignment(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep) -> AssignmentInfo:
+    """The active assignment with the strategy's score breakdown."""
+    await _visible_ticket(conn, principal, ticket_id)
+    assignment = await _active_assignment(conn, ticket_id)
+    if assignment is None:
+        raise UnknownEntity(f"ticket {ticket_id} has no active assignment")
+    return assignment
+
+
+@router.get("/{ticket_id}/history", response_model=list[HistoryEntry], summary="Audit trail of the ticket", responses=NOT_FOUND)
+async def history(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep) -> list[HistoryEntry]:
+    """Every event applied to the ticket, in order (kept after deletion)."""
+    row = await _ticket_row(conn, ticket_id)
+    if row is not None:
+        _check_visible(principal, row)
+    elif principal.role == "field":
+        raise UnknownEntity(f"ticket {ticket_id} not found")
+    rows = await fetch(
+        conn,
+        select(event_history)
+        .where(event_history.c.entity_type == "ticket", event_history.c.entity_id == str(ticket_id))
+        .order_by(event_history.c.time, event_history.c.partition, event_history.c.offset),
+    )
+    if not rows and row is None:
+        raise UnknownEntity(f"ticket {ticket_id} not found")
+    out = []
+    for r in rows:
+        event = json.loads(r["event"]) if isinstance(r["event"], str) else r["event"]
+        out.append(
+            HistoryEntry(
+                event_id=str(r["event_id"]), type=r["type"], time=r["time"], source=r["source"],
+                correlation_id=r["correlation_id"], topic=r["topic"], partition=r["partition"], offset=r["offset"],
+                data=event.get("data") or {}, applied_at=r["applied_at"],
+            )
+        )  # fmt: skip
+    return out
+
+
+# --- writes ----------------------------------------------------------------------------------------
+
+
+def _accepted(ticket_id: int, event_id: uuid.UUID) -> JSONResponse:
+    location = f"/tickets/{ticket_id}"
+    return JSONResponse(
+        Accepted(location=location, event_id=str(event_id)).model_dump(), status_code=202, headers={"Location": location}
+    )
+
+
+async def _answer(conn: asyncpg.Connection, applied: bool, ticket_id: int, event_id: uuid.UUID) -> Any:
+    if not applied:
+        return _accepted(ticket_id, event_id)
+    ticket = await load_ticket(conn, ticket_id)
+    if ticket is None:
+        raise UnknownEntity(f"ticket {ticket_id} not found")
+    return ticket
+
+
+async def _allocate_ticket_id(conn: asyncpg.Connection) -> int:
+    """`nextval('ticket_id_seq')`, jumping past ids that upstream publishers already used."""
+    for _ in range(5):
+        ticket_id = await conn.fetchval("SELECT nextval('ticket_id_seq')")
+        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM tickets WHERE id = $1)", ticket_id):
+            return int(ticket_id)
+        await conn.execute("SELECT setval('ticket_id_seq', GREATEST((SELECT max(id) FROM tickets), 1))")
+    raise RuleViolation("could not allocate a ticket id; retry")  # pragma: no cover
+
+
+@router.post("", response_model=TicketDetail, status_code=201, summary="Create a ticket", responses=ACCEPTED_DOC)
+async def create_ticket(
+    body: TicketCreate, principal: Dispatcher, conn: ConnDep, resources: ResourcesDep, waiter: WaiterDep, cid: CorrelationId
+) -> Any:
+    """Publishes TicketCreated; answers 201 with the ticket once projected, or 202 with its location."""
+    ticket_id = await _allocate_ticket_id(conn)
+    now = utcnow()
+    data = {
+        "ticket_id": ticket_id,
+        "ticket_number": f"TKT-{now.year}-{ticket_id:06d}",
+        **body.model_dump(exclude_none=True),
+        "created_by": principal.username[:100] or principal.actor,
+    }
+    event = ticket_event(TicketCreated, data, correlationid=cid, source=API_SOURCE, time=now)
+    applied = await publish_and_wait(resources, waiter, [event])
+    return await _answer(conn, applied, ticket_id, event.id)
+
+
+def _status_event(current: str, change: StatusChange, principal: Principal, ticket_id: int, cid: str | None):
+    if (error := transition_error(current, change.status)) is not None:
+        raise RuleViolation(error)
+    if change.customer_rating is not None and change.status != "completed":
+        raise ContractViolation("customer_rating is given only when completing a ticket")
+    return ticket_event(
+        TicketStatusChanged,
+        {
+            "ticket_id": ticket_id, "status": change.status, "notes": change.notes,
+            "customer_rating": change.customer_rating, "changed_by": principal.actor,
+        },
+        correlationid=cid, source=API_SOURCE,
+    )  # fmt: skip
+
+
+@router.put("/{ticket_id}", response_model=TicketDetail, summary="Update a ticket (and optionally its status)",
+            responses={**NOT_FOUND, **CONFLICT, **ACCEPTED_DOC})  # fmt: skip
+async def update_ticket(
+    ticket_id: TicketIdPath, body: TicketUpdate, principal: Dispatcher, conn: ConnDep, resources: ResourcesDep,
+    waiter: WaiterDep, cid: CorrelationId,
+) -> Any:  # fmt: skip
+    """Publishes TicketUpdated for changed fields; a `status` follows the lifecycle (409 when it cannot)."""
+    row = await _visible_ticket(conn, principal, ticket_id)
+    events = []
+    changes = body.model_dump(exclude_none=True, exclude={"status", "notes", "customer_rating"})
+    if changes:
+        events.append(
+            ticket_event(TicketUpdated, {"ticket_id": ticket_id, **changes, "updated_by": principal.actor}, correlationid=cid, source=API_SOURCE)
+        )
+    if body.status is not None and body.status != row["status"]:
+        if body.status in ("assigned", "open"):
+            raise RuleViolation(f"status {body.status!r} is reached by assignment; use POST /tickets/assign")
+        change = StatusChange(status=body.status, notes=body.notes, customer_rating=body.customer_rating)  # type: ignore[arg-type]
+        events.append(_status_event(row["status"], change, principal, ticket_id, cid))
+    elif body.notes is not None or body.customer_rating is not None:
+        raise ContractViolation("notes and customer_rating go with a status change")
+    if not events:
+        return await _answer(conn, True, ticket_id, uuid.uuid4())
+    applied = await publish_and_wait(resources, waiter, events)
+    return await _answer(conn, applied, ticket_id, events[-1].id)
+
+
+@router.post("/{ticket_id}/status", response_model=TicketDetail, summary="Move a ticket along its lifecycle",
+             responses={**NOT_FOUND, **CONFLICT, **ACCEPTED_DOC})  # fmt: skip
+async def change_status(
+    ticket_id: TicketIdPath, body: StatusChange, principal: CurrentUser, conn: ConnDep, resources: ResourcesDep,
+    waiter: WaiterDep, cid: CorrelationId,
+) -> Any:  # fmt: skip
+    """Dispatchers and admins: any lifecycle step. Field users: in_progress/completed on their team's tickets."""
+    if principal.role not in ("admin", "dispatcher", "field"):
+        raise HTTPException(403, f"role {principal.role!r} may not change ticket status")
+    row = await _visible_ticket(conn, principal, ticket_id)
+    if principal.role == "field" and body.status not in FIELD_STATUSES:
+        raise HTTPException(403, "field users may set only in_progress or completed")
+    event = _status_event(row["status"], body, principal, ticket_id, cid)
+    applied = await publish_and_wait(resources, waiter, [event])
+    return await _answer(conn, applied, ticket_id, event.id)
+
+
+@router.delete("/{ticket_id}", status_code=204, summary="Delete a ticket", responses={**NOT_FOUND, **ACCEPTED_DOC})
+async def delete_ticket(
+    ticket_id: TicketIdPath, principal: Dispatcher, conn: ConnDep, resources: ResourcesDep, waiter: WaiterDep, cid: CorrelationId
+) -> Response:
+    """Publishes TicketDeleted: the ticket leaves the read models; its history stays."""
+    await _visible_ticket(conn, principal, ticket_id)
+    event = ticket_event(TicketDeleted, {"ticket_id": ticket_id, "deleted_by": principal.actor}, correlationid=cid, source=API_SOURCE)
+    if not await publish_and_wait(resources, waiter, [event]):
+        return _accepted(ticket_id, event.id)
+    return Response(status_code=204)
+
+
+@router.post("/assign", response_model=AssignResponse, summary="Assign a ticket to a team (manual override)",
+             responses={**NOT_FOUND, **CONFLICT})  # fmt: skip
+async def assign(
+    body: AssignRequest, principal: Dispatcher, conn: ConnDep, resources: ResourcesDep, waiter: WaiterDep, cid: CorrelationId
+) -> Any:
+    """Publishes TicketAssigned (strategy manual, frozen: the engine will not revise it).
+
+    409 when the ticket's status does not allow assignment, the team is retired, offline or on leave,
+    or the team has no free capacity. A missing skill or another zone only warns.
+    """
+    ticket = await _ticket_row(conn, body.ticket_id)
+    if ticket is None:
+        raise UnknownEntity(f"ticket {body.ticket_id} not found")
+    if (error := transition_error(ticket["status"], "assigned")) is not None:
+        raise RuleViolation(error)
+    if ticket["status"] == "assigned" and ticket["assigned_team"] == body.team_id:
+        raise RuleViolation(f"ticket {body.ticket_id} is already assigned to team {body.team_id}")
+    # One team's capacity check and publication at a time (across API instances).
+    await conn.execute("SELECT pg_advisory_lock(hashtext('aiff.team.capacity'), $1)", body.team_id)
+    try:
+        team = await load_team(conn, body.team_id)
+        if team is None:
+            raise UnknownEntity(f"team {body.team_id} not found")
+        if not team.is_active or team.status in ("offline", "on_leave"):
+            raise RuleViolation(f"team {team.id} is {'retired' if not team.is_active else team.status} and cannot take tickets")
+        holding = await fetchval(
+            conn,
+            select(func.count()).select_from(tickets).where(
+                tickets.c.assigned_team == team.id, one_of(tickets.c.status, sorted(ACTIVE_STATUSES)), tickets.c.id != body.ticket_id
+            ),
+        )
+        if holding >= team.capacity:
+            raise RuleViolation(f"team {team.id} is full: {holding} open tickets, capacity {team.capacity}")
+        warnings = []
+        if ticket["category"] and ticket["category"] not in team.skills:
+            warnings.append(f"team {team.id} lacks the skill {ticket['category']!r}")
+        if ticket["zone"] and ticket["zone"] != team.zone:
+            warnings.append(f"team {team.id} is based in {team.zone}, the ticket is in {ticket['zone']}")
+        distance = None
+        if None not in (ticket["latitude"], ticket["longitude"], team.latitude, team.longitude):
+            distance = round(haversine_km(team.latitude, team.longitude, ticket["latitude"], ticket["longitude"]), 3)
+        event = ticket_event(
+            TicketAssigned,
+            {
+                "ticket_id": body.ticket_id, "team_id": team.id, "strategy": "manual", "assigned_by": principal.actor,
+                "distance_km": distance, "reason": body.reason, "replaces_team_id": ticket["assigned_team"], "frozen": True,
+            },
+            correlationid=cid, source=API_SOURCE,
+        )  # fmt: skip
+        applied = await publish_and_wait(resources, waiter, [event])
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(hashtext('aiff.team.capacity'), $1)", body.team_id)
+    if not applied:
+        accepted = Accepted(location=f"/tickets/{body.ticket_id}", event_id=str(event.id))
+        return JSONResponse(
+            AssignResponse(accepted=accepted, warnings=warnings).model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": accepted.location},
+        )
+    return AssignResponse(ticket=await load_ticket(conn, body.ticket_id), warnings=warnings)
+
+
+@router.post("/auto-assign", response_model=AutoAssignAccepted, status_code=202, summary="Ask the engine to assign tickets",
+             responses=NOT_FOUND)  # fmt: skip
+async def auto_assign(
+    body: AutoAssignRequest, principal: Dispatcher, conn: ConnDep, resources: ResourcesDep, cid: CorrelationId
+) -> AutoAssignAccepted:
+    """Publishes AutoAssignRequested; the assignment consumer answers with TicketAssigned or AssignmentDeferred
+    events whose causation id is the returned `request_id` (watch the tickets or the websocket)."""
+    ids = sorted(set(body.ticket_ids))
+    found = {r["id"] for r in await fetch(conn, select(tickets.c.id).where(tickets.c.id.in_(ids)))}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise UnknownEntity(f"unknown tickets: {', '.join(map(str, missing[:20]))}{' ...' if len(missing) > 20 else ''}")
+    request_id = uuid.uuid4().hex
+    event = AutoAssignRequested(
+        subject=request_id,
+        data={"request_id": request_id, "ticket_ids": ids, "criteria": body.criteria, "requested_by": principal.actor},
+        correlationid=cid,
+        source=API_SOURCE,
+    )
+    await publish(resources, event)
+    return AutoAssignAccepted(request_id=request_id, event_id=str(event.id), ticket_ids=ids)
+
+
+__all__ = ["router", "load_ticket"]

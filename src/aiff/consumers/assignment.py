@@ -1,0 +1,198 @@
+"""The assignment consumer group: decides who takes each ticket and publishes the decision as an event.
+
+Per batch: collect what the live events ask for (new tickets, freed capacity, teams going offline, auto-assign
+requests); take the engine's advisory lock (one decision at a time across instances: no double booking);
+wait until the projector has applied this batch and every decision published before (so the read models
+are current); plan with the configured strategy; publish `ticket.assigned` (with the score breakdown) or
+`assignment.deferred`, and, for a team that went offline, `ticket.unassigned` first. A shadow strategy,
+when configured, is planned on the same input and only recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import asyncpg
+
+from aiff.assignment.model import Criteria, Plan, TeamSpec, TicketSpec
+from aiff.assignment.revise import plan_revision
+from aiff.assignment.strategies import choose
+from aiff.assignment.triggers import Triggers, collect
+from aiff.bootstrap import Resources
+from aiff.consumers.runner import BatchConsumer, ConsumerConfig
+from aiff.errors import ContractViolation
+from aiff.events.envelope import Envelope
+from aiff.events.producer import EventPublisher
+from aiff.events.registry import decode
+from aiff.events.tickets import AssignmentDeferred, TicketAssigned, TicketUnassigned, ticket_event
+from aiff.projections import engine_queries as q
+from aiff.projections.projector import Record, Rejected
+from aiff.settings import Settings
+
+NAME = "assignment"
+log = logging.getLogger(__name__)
+
+
+class AssignmentEngine:
+    """The batch handler of the assignment consumer."""
+
+    def __init__(self, settings: Settings, publisher: EventPublisher) -> None:
+        self.settings = settings
+        self.publisher = publisher
+        self.live_window = timedelta(seconds=settings.assignment_live_window_s)
+
+    async def handle(self, conn: asyncpg.Connection, records: list[Record]) -> tuple[list[Rejected], int]:
+        events = []
+        for record in records:
+            try:
+                events.append(decode(record.value))
+            except ContractViolation:
+                continue  # the projector dead-letters it
+        now = q.now_utc()
+        triggers = collect(events, now, self.live_window)
+        if not triggers.any:
+            return [], 0
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", q.DECISION_LOCK)
+        needed = {}
+        for r in records:
+            needed[(r.topic, r.partition)] = max(needed.get((r.topic, r.partition), -1), r.offset)
+        for tp, offset in (await q.outbox(conn)).items():
+            needed[tp] = max(needed.get(tp, -1), offset)
+        await q.wait_for_projector(conn, needed)
+        decided = await self._decide(conn, triggers, now)
+        return [], decided
+
+    async def _decide(self, conn: asyncpg.Connection, triggers: Triggers, now) -> int:  # noqa: ANN001
+        out: list[Envelope] = []
+        cause = triggers.causes[0] if triggers.causes else None
+        teams = await q.teams_with_load(conn)
+        released: dict[int, int] = {}
+        if triggers.unavailable_teams:
+            for ticket_id, team_id in await q.unstarted_of(conn, triggers.unavailable_teams):
+                out.append(self._event(TicketUnassigned, {"ticket_id": ticket_id, "team_id": team_id,
+                                                          "reason": "team became unavailable"}, cause))  # fmt: skip
+                released[ticket_id] = team_id
+            teams = [_release(t, sum(1 for v in released.values() if v == t.team_id)) for t in teams]
+        planned: set[int] = set()
+        for request in triggers.requests:
+            criteria = request.data.criteria
+            strategy = criteria.strategy or self.settings.assignment_strategy
+            tickets = await q.pending_tickets(conn, request.data.ticket_ids)
+            plan = choose(strategy)(tickets, teams, Criteria(criteria.same_zone_only, criteria.max_distance_km,
+                                                             criteria.respect_skills), now)  # fmt: skip
+            out += self._decisions(plan, request, tickets)
+            teams = _take(teams, plan)
+            planned.update(t.ticket_id for t in tickets)
+        if triggers.replan or released:
+            pending = [t for t in await q.pending_tickets(conn) if t.ticket_id not in planned]
+            if released:
+                pending += [t for t in await q.tickets_by_id(conn, list(released)) if t.ticket_id not in planned]
+            if pending:
+                plan = choose(self.settings.assignment_strategy)(pending, teams, Criteria(), now)
+                out += self._decisions(plan, cause, pending, replaces=released)
+                await self._shadow(conn, pending, teams, plan, now)
+                teams = _take(teams, plan)
+            if self.settings.assignment_strategy == "optimal":
+                out += await self._revise(conn, teams, now, cause)
+        deferred = {e.data.ticket_id: e.data.reason for e in out if isinstance(e, AssignmentDeferred)}
+        fresh = await q.changed_deferrals(conn, deferred)
+        out = [e for e in out if not isinstance(e, AssignmentDeferred) or e.data.ticket_id in fresh]
+        if not out:
+            return 0
+        offsets: dict[tuple[str, int], int] = {}
+        for event in out:
+            meta = await self.publisher.publish(event)
+            offsets[(meta.topic, meta.partition)] = max(offsets.get((meta.topic, meta.partition), -1), meta.offset)
+        await q.record_outbox(conn, offsets)
+        assigned = sum(isinstance(e, TicketAssigned) for e in out)
+        log.info("assignment: %d assigned, %d deferred, %d released", assigned, len(fresh), len(released))
+        return len(out)
+
+    def _event(self, cls: type[Envelope], data: dict, cause: Envelope | None) -> Envelope:
+        return ticket_event(
+            cls, data, source="urn:aiff:assignment",
+            correlationid=cause.correlationid if cause else None,
+            causationid=(cause.data.request_id if hasattr(cause.data, "request_id") else str(cause.id)) if cause else None,
+        )  # fmt: skip
+
+    def _decisions(self, plan: Plan, cause: Envelope | None, tickets: list[TicketSpec], replaces: dict[int, int] | None = None) -> list[Envelope]:
+        out: list[Envelope] = []
+        for d in plan.decisions:
+            if d.team_id is None:
+                out.append(self._event(AssignmentDeferred, {"ticket_id": d.ticket_id, "strategy": d.strategy,
+                                                            "reason": d.reason[:1000] or "no team available"}, cause))  # fmt: skip
+                continue
+            out.append(
+                self._event(TicketAssigned, {
+                    "ticket_id": d.ticket_id, "team_id": d.team_id, "strategy": d.strategy, "assigned_by": "engine",
+                    "distance_km": d.distance_km, "score": d.score, "reason": d.reason[:1000] or None,
+                    "breakdown": {k: float(v) for k, v in d.breakdown.items()},
+                    "replaces_team_id": (replaces or {}).get(d.ticket_id),
+                }, cause)  # fmt: skip
+            )
+        return out
+
+    async def _revise(self, conn: asyncpg.Connection, teams: list[TeamSpec], now, cause: Envelope | None) -> list[Envelope]:  # noqa: ANN001
+        current = await q.current_assignments(conn)
+        movable = [tid for tid, a in current.items() if a.status == "assigned" and not a.frozen]
+        if not movable:
+            return []
+        tickets = await q.tickets_by_id(conn, movable)
+        moves = plan_revision(current, tickets, teams, now, hysteresis_km=self.settings.assignment_hysteresis_km)
+        return [
+            self._event(TicketAssigned, {
+                "ticket_id": m.ticket_id, "team_id": m.to_team_id, "strategy": "optimal", "assigned_by": "engine",
+                "score": m.new_cost, "reason": m.reason[:1000], "replaces_team_id": m.from_team_id,
+                "breakdown": {"old_cost": float(m.old_cost), "new_cost": float(m.new_cost), "gain": float(m.gain)},
+            }, cause)  # fmt: skip
+            for m in moves
+        ]
+
+    async def _shadow(self, conn: asyncpg.Connection, pending: list[TicketSpec], teams: list[TeamSpec], live: Plan, now) -> None:  # noqa: ANN001
+        name = self.settings.assignment_shadow_strategy
+        if not name or name == live.strategy:
+            return
+        shadow = choose(name)(pending, teams, Criteria(), now)
+        live_by = live.by_ticket()
+        rows = []
+        for d in shadow.decisions:
+            mine = live_by.get(d.ticket_id)
+            rows.append((d.ticket_id, name, live.strategy, d.team_id, mine.team_id if mine else None, d.distance_km,
+                         mine.distance_km if mine else None, d.score, json.dumps({k: float(v) for k, v in d.breakdown.items()}),
+                         d.reason[:1000], now))  # fmt: skip
+        await q.record_shadow(conn, rows)
+
+
+def _release(team: TeamSpec, n: int) -> TeamSpec:
+    if not n:
+        return team
+    from dataclasses import replace
+
+    return replace(team, open_tickets=max(0, team.open_tickets - n))
+
+
+def _take(teams: list[TeamSpec], plan: Plan) -> list[TeamSpec]:
+    """Teams with the plan's assignments counted against their capacity (for the next plan in this batch)."""
+    from collections import Counter
+    from dataclasses import replace
+
+    taken = Counter(d.team_id for d in plan.decisions if d.team_id is not None)
+    return [replace(t, open_tickets=t.open_tickets + taken[t.team_id]) if taken[t.team_id] else t for t in teams]
+
+
+def build(resources: Resources, name: str = NAME) -> BatchConsumer:
+    """The assignment consumer: short batches (the decision window), no dead-lettering (the projector does that)."""
+    s = resources.settings
+    config = ConsumerConfig(
+        name=name,
+        topics=resources.topics.domain,
+        bootstrap=s.kafka_bootstrap_servers,
+        group_prefix=s.topic_prefix,
+        batch_size=2000,
+        batch_timeout_ms=s.assignment_window_ms,
+        session_timeout_ms=s.kafka_session_timeout_ms,
+    )
+    engine = AssignmentEngine(s, resources.publisher)
+    return BatchConsumer(config, resources.pool, resources.publisher, engine.handle)

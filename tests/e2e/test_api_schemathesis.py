@@ -1,0 +1,84 @@
+"""Property-based run of the OpenAPI document (schemathesis): no input yields a 5xx, every answer fits its schema."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from aiff.settings import Settings
+from tests.e2e.conftest import running_api
+from tests.helpers import isolated_settings
+
+pytestmark = pytest.mark.e2e
+MAX_EXAMPLES = 25
+OWN_TAGS = {"auth", "teams", "tickets", "health"}
+
+
+@pytest.fixture(scope="module")
+def threaded_api(stack_settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
+    """The API in its own thread and event loop: schemathesis calls it synchronously."""
+    ready: queue.Queue = queue.Queue()
+    done = threading.Event()
+
+    async def main() -> None:
+        try:
+            async with isolated_settings(stack_settings) as settings:
+                async with running_api(settings) as api:
+                    await api.create_ticket(title="seeded", latitude=3.0, longitude=101.5)
+                    ready.put((api.url, api.headers["admin"]))
+                    await asyncio.to_thread(done.wait)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test thread
+            ready.put(exc)
+            raise
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    thread.start()
+    item = ready.get(timeout=60)
+    if isinstance(item, BaseException):
+        raise item
+    yield item
+    done.set()
+    thread.join(timeout=30)
+
+
+def test_openapi_fuzz(threaded_api: tuple[str, dict[str, str]]) -> None:
+    url, admin = threaded_api
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+    failures: list[str] = []
+    tested = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        # This suite owns the auth/teams/tickets/health routers; analytics, ai and ws are fuzzed by their owners.
+        if operation.path == "/metrics" or not set(operation.tags or ()) & OWN_TAGS:
+            continue
+
+        @given(case=operation.as_strategy())
+        @hypothesis_settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case: schemathesis.Case) -> None:
+            case.call_and_validate(
+                base_url=url, headers=admin, checks=[not_a_server_error, response_schema_conformance], timeout=30
+            )
+
+        try:
+            run()
+        except Exception as exc:  # noqa: BLE001 - collect every operation's failure, then report them all
+            failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:2000]}")
+        tested += 1
+    assert tested >= 18
+    assert not failures, "\n\n".join(failures)
