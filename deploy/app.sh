@@ -14,7 +14,10 @@ running() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; 
 start_one() {
   local name=$1; shift
   if running "$name"; then echo "$name: already running (pid $(cat "$RUN/$name.pid"))"; return; fi
-  (cd "$REPO" && setsid nohup "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null & echo $! >"$RUN/$name.pid")
+  rm -f "$RUN/$name.pid"
+  # The process writes its own pid (setsid may fork), then becomes the command.
+  (cd "$REPO" && setsid bash -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &)
+  for _ in $(seq 1 50); do [ -s "$RUN/$name.pid" ] && break; sleep 0.1; done
   echo "$name: started (pid $(cat "$RUN/$name.pid")), log $LOGS/$name.log"
 }
 
