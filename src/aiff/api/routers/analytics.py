@@ -23,7 +23,7 @@ Period = Literal["day", "week", "month", "quarter"]
 
 
 class ReportRequest(BaseModel):
-    team_ids: list[int] = Field(default_factory=list, description="Teams to report on; empty means all teams.")
+    team_ids: list[Annotated[int, Field(gt=0, le=2**31 - 1)]] = Field(default_factory=list, description="Teams to report on; empty means all teams.")
     period: Period = Field("week", description="day, week, month or quarter, ending today (Malaysian days).")
     zone: str | None = Field(None, description="Only teams/tickets of this zone.")
     include_charts: bool = Field(True, description="Render charts as base64 PNG.")
@@ -36,7 +36,7 @@ async def get_overview(_: Viewer, conn: ConnDep) -> dict[str, Any]:
 
 @router.get("/analytics/performance", summary="Performance by period, team and zone")
 async def get_performance(
-    _: Viewer, conn: ConnDep, period: Period = "week", team_id: int | None = Query(None, gt=0), zone: str | None = None
+    _: Viewer, conn: ConnDep, period: Period = "week", team_id: int | None = Query(None, gt=0, le=2**31 - 1), zone: str | None = None
 ) -> dict[str, Any]:
     return await queries.performance(conn, period, team_id, zone)
 
@@ -50,7 +50,7 @@ async def get_trends(
 
 @router.get("/analytics/reports", summary="A performance report for query-string filters")
 async def get_report(
-    _: Viewer, conn: ConnDep, period: Period = "week", team_ids: list[int] = Query(default_factory=list), zone: str | None = None,
+    _: Viewer, conn: ConnDep, period: Period = "week", team_ids: list[Annotated[int, Field(gt=0, le=2**31 - 1)]] = Query(default_factory=list), zone: str | None = None,
     include_charts: bool = True,
 ) -> dict[str, Any]:  # fmt: skip
     return await queries.report(conn, team_ids, period, zone, include_charts)
@@ -86,7 +86,7 @@ async def export(
     resources: ResourcesDep,
     dataset: Literal["tickets", "team_daily", "analytics"] = "tickets",
     period: Literal["day", "week", "month", "quarter", "all"] = "month",
-    team_id: int | None = Query(None, gt=0),
+    team_id: int | None = Query(None, gt=0, le=2**31 - 1),
     zone: str | None = None,
 ) -> StreamingResponse:
     filename = f"aiff-{dataset}-{period}.csv"
