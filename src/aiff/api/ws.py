@@ -167,6 +167,17 @@ async def live(websocket: WebSocket) -> None:
 
 
 async def _writer(websocket: WebSocket, hub: Hub, client: Client, principal: Principal, since: int | None) -> None:
+    try:
+        await _write_loop(websocket, hub, client, principal, since)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a dead or stuck client: close it, the others carry on
+        log.info("ws writer stopped: %s: %s", type(exc).__name__, exc)
+        with contextlib.suppress(Exception):
+            await websocket.close(code=1011)
+
+
+async def _write_loop(websocket: WebSocket, hub: Hub, client: Client, principal: Principal, since: int | None) -> None:
     f = client.filter
     floor: int
     if since is not None:

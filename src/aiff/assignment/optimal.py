@@ -47,8 +47,8 @@ from aiff.geo import EARTH_RADIUS_KM, haversine_matrix
 from .cost import DEFAULT_MAX_DISTANCE_KM, CostModel
 from .model import Criteria, TeamArrays, TicketArrays, pair_distance_km, unit_vectors
 
-DEFAULT_K = 12
-DEFAULT_REVERSE_K = 8
+DEFAULT_K = 8
+DEFAULT_REVERSE_K = 20
 COST_SCALE = 1000  # integer cost units per km-eq (metre-equivalents)
 _BLOCK = 1 << 20  # max entries of one dense (tickets x teams) block
 
@@ -114,7 +114,8 @@ def _chord(km: float) -> float:
 def _dedupe(ti: np.ndarray, tj: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     """Unique (ti, tj) pairs, sorted by ticket (sort-based: np.unique's hash path is slow for this)."""
     key = np.sort(ti * m + tj)
-    key = key[np.r_[True, key[1:] != key[:-1]]]
+    if key.size:
+        key = key[np.r_[True, key[1:] != key[:-1]]]
     return key // m, key % m
 
 
@@ -230,7 +231,7 @@ def potentials(n: int, m: int, ti: np.ndarray, tj: np.ndarray, cost: np.ndarray,
     # keep the cheapest arc per (src, dst): duplicates are common (many tickets held by one team)
     key = src * (m + 1) + dst
     order = np.lexsort((w, key))
-    first = np.r_[True, key[order][1:] != key[order][:-1]]
+    first = np.r_[True, key[order][1:] != key[order][:-1]] if key.size else np.zeros(0, dtype=bool)
     sel = order[first]
     src, dst, w = src[sel], dst[sel], w[sel]
     p = np.zeros(m + 1, dtype=np.int64)
@@ -254,7 +255,7 @@ def potentials(n: int, m: int, ti: np.ndarray, tj: np.ndarray, cost: np.ndarray,
 def solve_sparse(tk: TicketArrays, tm: TeamArrays, criteria: Criteria = Criteria(), *, k: int = DEFAULT_K,
                  certify: bool = True, reverse_k: int = DEFAULT_REVERSE_K, model: CostModel | None = None,
                  free: np.ndarray | None = None, forced_pairs: tuple[np.ndarray, np.ndarray] | None = None,
-                 max_rounds: int = 8) -> Solution:
+                 max_rounds: int = 8, margin_km: float = 0.0) -> Solution:
     """Pruned exact solve with an optimality certificate for the unpruned problem (see module doc)."""
     t0 = time.perf_counter()
     n, m = len(tk), len(tm)
@@ -273,6 +274,8 @@ def solve_sparse(tk: TicketArrays, tm: TeamArrays, criteria: Criteria = Criteria
         ti, tj, d = ti[first], tj[first], d[first]
     cost = to_units(model.total(ti, tj, d))
     drop = to_units(model.drop)
+    margin = int(round(margin_km * COST_SCALE))
+    slope = COST_SCALE * (1.0 + model.urgency)  # cost >= (1 + u_i) * d_ij + perf_j
     stats: dict[str, float] = {"candidates": float(ti.size), "rounds": 0.0, "certified": 0.0, "violations": 0.0,
                                "checked_rows": 0.0, "bf_iterations": 0.0,
                                "candidates_seconds": time.perf_counter() - t0, "flow_seconds": 0.0,
@@ -295,10 +298,9 @@ def solve_sparse(tk: TicketArrays, tm: TeamArrays, criteria: Criteria = Criteria
         # cheap bound: a pruned pair costs >= COST_SCALE * (d_ij + perf_j) - 0.5 units with d_ij >= bound_i,
         # so c_ij - p_j >= COST_SCALE * bound_i + h_j - 0.5 with h_j = COST_SCALE * perf_j - p_j
         h = COST_SCALE * model.perf - p[:m]
-        hmin = _hmin_by_group(tk, tm, criteria, eligible, h)
-        suspect = np.flatnonzero(COST_SCALE * bound + hmin - 1.0 < tau)
+        suspect = _suspects(tk, tm, criteria, eligible, h, tau, bound, slope)
         stats["checked_rows"] += suspect.size
-        add_i, add_j, add_d = _violations(tk, tm, criteria, model, suspect, eligible, max_km, p[:m], h, tau)
+        add_i, add_j, add_d = _violations(tk, tm, criteria, model, suspect, eligible, max_km, p[:m], h, tau, slope, margin)
         stats["certificate_seconds"] += time.perf_counter() - t2
         if add_i.size == 0:
             stats["certified"] = 1.0
@@ -314,20 +316,36 @@ def solve_sparse(tk: TicketArrays, tm: TeamArrays, criteria: Criteria = Criteria
     return _finish(tk, tm, model, team_of, stats)
 
 
-def _hmin_by_group(tk, tm, criteria, eligible, h) -> np.ndarray:
-    """Per ticket: min of h over the eligible teams with the ticket's skill (all eligible teams otherwise)."""
-    hs = np.where(eligible, h, np.inf)
-    overall = hs.min(initial=np.inf)
-    if not criteria.respect_skills:
-        return np.full(len(tk), overall)
-    per_skill = np.where(tm.skills, hs[:, None], np.inf).min(axis=0, initial=np.inf)
-    return np.where(tk.skill >= 0, per_skill[np.maximum(tk.skill, 0)], overall)
+def _suspects(tk, tm, criteria, eligible, h, tau, bound, slope, buckets: int = 6) -> np.ndarray:
+    """Tickets that may have a pruned pair with a negative reduced cost (a superset: the rest are cleared).
+
+    A pruned pair (i, j) violates only if slope_i * d_ij + h_j < tau_i (slope_i = COST_SCALE * (1 + u_i),
+    h_j = COST_SCALE * perf_j - p_j: every other cost term is >= 0), and d_ij >= bound_i. Eligible teams are split into buckets by h; per bucket
+    d_ij >= the distance to the bucket's nearest team (one KD-tree query, skills ignored = still a bound)
+    and h_j >= the bucket's minimum, so ticket i is cleared when every bucket's bound reaches tau_i."""
+    teams = np.flatnonzero(eligible)
+    n = len(tk)
+    if teams.size == 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    hs = h[teams]
+    rows = np.flatnonzero(slope * np.minimum(bound, 1e12) + hs.min() - 1.0 < tau)  # crude: one bucket
+    if rows.size == 0 or teams.size <= buckets:
+        return rows
+    order = np.argsort(hs, kind="stable")
+    tv, mv = unit_vectors(tk.lat[rows], tk.lon[rows]), unit_vectors(tm.lat, tm.lon)
+    lb = np.full(rows.size, np.inf)
+    for part in np.array_split(order, buckets):
+        chord, _ = cKDTree(mv[teams[part]]).query(tv, k=1)
+        dmin = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, chord / 2)) - 1e-6
+        lb = np.minimum(lb, slope[rows] * np.maximum(bound[rows], dmin) + hs[part].min() - 1.0)
+    return rows[lb < tau[rows]]
 
 
-def _violations(tk, tm, criteria, model, suspect, eligible, max_km, p_team, h, tau):
+def _violations(tk, tm, criteria, model, suspect, eligible, max_km, p_team, h, tau, slope, margin=0):
     """Feasible pairs of the suspect tickets with a negative reduced cost (c_ij - p_j < tau_i), in dense
-    blocks: an approximate distance from unit-vector dot products discards most pairs safely (it needs
-    COST_SCALE * d_ij + h_j < tau_i), the few survivors get the exact haversine and integer cost."""
+    blocks: an approximate distance from unit-vector dot products discards most pairs safely (a violation
+    needs slope_i * d_ij + cross-zone_ij * COST_SCALE + h_j < tau_i), the few survivors get the exact
+    haversine and integer cost. With `margin` > 0, pairs with reduced cost < margin are returned too."""
     e = np.zeros(0, dtype=np.int64)
     if suspect.size == 0:
         return e, e, np.zeros(0)
@@ -337,11 +355,13 @@ def _violations(tk, tm, criteria, model, suspect, eligible, max_km, p_team, h, t
         teams = _group_teams(tk, tm, criteria, rows[0], eligible)
         if teams.size == 0:
             continue
-        mvt, ht = mv[teams].T, h[teams]
+        mvt, ht, zt = mv[teams].T, h[teams], model.team_zone[teams]
         for r in _chunks(rows, teams.size):
             approx = EARTH_RADIUS_KM * np.arccos(np.clip(tv[r] @ mvt, -1.0, 1.0))
             # 10 m of slack covers the dot-product approximation of the haversine distance
-            ok = (COST_SCALE * (approx - 0.01) + ht[None, :] < tau[r][:, None]) & (approx <= max_km + 0.01)
+            cross = np.where(tk.zone[r][:, None] == zt[None, :], 0.0, COST_SCALE * model.cross_penalty[r][:, None])
+            lb = slope[r][:, None] * (approx - 0.01) + cross + ht[None, :]
+            ok = (lb < tau[r][:, None] + margin) & (approx <= max_km + 0.01)
             rr, cc = np.nonzero(ok)
             out_i.append(r[rr])
             out_j.append(teams[cc])
@@ -352,7 +372,7 @@ def _violations(tk, tm, criteria, model, suspect, eligible, max_km, p_team, h, t
     keep = gd <= max_km
     gi, gj, gd = gi[keep], gj[keep], gd[keep]
     red = to_units(model.total(gi, gj, gd)) - p_team[gj] - tau[gi]
-    bad = red < 0
+    bad = red < margin
     return gi[bad], gj[bad], gd[bad]
 
 

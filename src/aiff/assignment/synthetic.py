@@ -174,3 +174,21 @@ def make_history(n_tickets: int, n_teams: int, seed: int = 0, *, hours: float | 
         hours = max(1.0, n_tickets * 2.5 / (0.6 * slots))
     tickets, service = make_tickets(n_tickets, rng, now=start, spread_hours=hours)
     return Scenario(tuple(tickets), tuple(teams), start, service)
+
+
+def make_comparable_scenario(n_teams: int, seed: int = 0, *, slack: float = 1.3, used: tuple[float, float] = (0.2, 0.4),
+                             now: datetime | None = None) -> Scenario:
+    """A snapshot where free capacity *exceeds* demand, so every strategy can place (nearly) every ticket and
+    travel is comparable: `n_teams` teams (capacity 3-8, statuses as in `make_teams`), each working team has
+    a uniform 20-40% of its capacity already in use, and the pending tickets number free slots / `slack`
+    (free slots ~ 1.3x pending). Close to the demo data: 150 teams, ~25% of 1,000+ tickets open at a time."""
+    rng = np.random.default_rng(seed)
+    now = now or datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+    teams = make_teams(n_teams, rng, idle=True)
+    share = rng.uniform(used[0], used[1], len(teams))
+    teams = [TeamSpec(t.team_id, t.zone, t.latitude, t.longitude, t.skills, t.capacity,
+                      int(round(share[k] * t.capacity)), t.status, t.tickets_completed, t.customer_rating, t.efficiency)
+             for k, t in enumerate(teams)]
+    free = sum(t.free_capacity for t in teams if t.status in ("available", "busy"))
+    tickets, service = make_tickets(int(free / slack), rng, now=now)
+    return Scenario(tuple(tickets), tuple(teams), now, service)

@@ -8,6 +8,7 @@ Kafka's own committed offsets are updated afterwards only so that lag tools see 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import time
@@ -123,6 +124,7 @@ class BatchConsumer:
         self._consumer = consumer = self._new_consumer()
         consumer.subscribe(self.config.topics, listener=_SeekToStoredPositions(self))
         await consumer.start()
+        batches = 0
         try:
             while not stop.is_set():
                 fetched = await consumer.getmany(timeout_ms=self.config.batch_timeout_ms, max_records=self.config.batch_size)
@@ -134,6 +136,9 @@ class BatchConsumer:
                 if records:
                     await self._apply_with_retry(records)
                     await self._commit_to_kafka(consumer, records)
+                    batches += 1
+                    if batches % 20 == 0 and not gc.isenabled():
+                        gc.collect()
                 self._report_lag(consumer)
         finally:
             await consumer.stop()

@@ -89,7 +89,7 @@ async def replay(redis: aioredis.Redis, keys: LiveKeys, since: int, upto: int | 
     `limit` messages to replay.
     """
     latest = await current_seq(redis, keys)
-    if since > latest:
+    if since < 0 or since > latest:
         return None  # a seq from another feed (Redis was reset): only a snapshot is safe
     end = f"{upto}-0" if upto is not None else "+"
     entries = await redis.xrange(keys.stream, min=f"{since + 1}-0", max=end, count=limit + 1)

@@ -24,7 +24,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSON, JSONB, UUID
 
 metadata = MetaData()
 
@@ -172,7 +172,7 @@ event_history = Table(
     Column("topic", String(200), nullable=False),
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
-    Column("event", JSONB, nullable=False),
+    Column("event", JSON, nullable=False),  # json, not jsonb: stored as sent, ~25% cheaper to write
     Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("idx_event_history_entity", "entity_type", "entity_id", "time"),
 )

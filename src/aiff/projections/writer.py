@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 from collections.abc import Iterable, Sequence
 
 import asyncpg
@@ -85,7 +86,17 @@ async def load_state(
 
 
 def _records(rows: Iterable[Row], columns: Sequence[str], json_columns: frozenset[str] = frozenset()) -> list[tuple]:
-    return [tuple(json.dumps(row[c]) if c in json_columns else row[c] for c in columns) for row in rows]
+    pick = itemgetter(*columns)
+    if not json_columns:
+        return [pick(row) for row in rows]
+    positions = [i for i, c in enumerate(columns) if c in json_columns]
+    out = []
+    for row in rows:
+        values = list(pick(row))
+        for i in positions:
+            values[i] = json.dumps(values[i])
+        out.append(tuple(values))
+    return out
 
 
 async def write_state(conn: asyncpg.Connection, state: BatchState, history: list[tuple]) -> None:
@@ -119,10 +130,20 @@ async def write_state(conn: asyncpg.Connection, state: BatchState, history: list
             "tmp_teams", records=_records(rows, TEAM_COLUMNS, frozenset({"members"})), columns=TEAM_COLUMNS
         )
         await conn.execute(_UPSERT_TEAMS)
+    await _bump_sequence(conn, "ticket_id_seq", max(state.dirty_tickets, default=0))
+    await _bump_sequence(conn, "team_id_seq", max(state.dirty_teams, default=0))
     if state.zone_modes:
         await conn.execute(
             """UPDATE zones AS z SET assignment_mode = v.m, updated_at = now()
                FROM unnest($1::text[], $2::text[]) AS v(n, m) WHERE z.name = v.n""",
             list(state.zone_modes),
             list(state.zone_modes.values()),
+        )
+
+
+async def _bump_sequence(conn: asyncpg.Connection, sequence: str, seen_id: int) -> None:
+    """Keep the API's id allocator above every id a publisher chose, so its next ids are free."""
+    if seen_id:
+        await conn.execute(
+            f"SELECT setval('{sequence}', $1) WHERE $1 > (SELECT last_value FROM {sequence})", seen_id
         )

@@ -57,7 +57,7 @@ CREATE TABLE event_history (
 	topic VARCHAR(200) NOT NULL, 
 	partition INTEGER NOT NULL, 
 	"offset" BIGINT NOT NULL, 
-	event JSONB NOT NULL, 
+	event JSON NOT NULL, 
 	applied_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, 
 	PRIMARY KEY (event_id)
 );
