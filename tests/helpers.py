@@ -77,3 +77,18 @@ async def projection_caught_up(conn: asyncpg.Connection, projection: str, end_of
     rows = await conn.fetch("SELECT topic, partition, next_offset FROM projection_positions WHERE projection = $1", projection)
     stored = {(r["topic"], r["partition"]): r["next_offset"] for r in rows}
     return all(stored.get(tp, 0) >= end for tp, end in end_offsets.items() if end > 0)
+
+
+@contextlib.asynccontextmanager
+async def running(*consumers: Any) -> AsyncIterator[None]:
+    """Run consumers (BatchConsumer) as tasks for the block; stop them and surface their failures after it."""
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(c.run(stop)) for c in consumers]
+    try:
+        yield
+    finally:
+        stop.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        raise failures[0]

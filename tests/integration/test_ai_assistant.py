@@ -19,22 +19,11 @@ from aiff.consumers import analytics as analytics_consumer
 from aiff.consumers import projector as projector_consumer
 from aiff.events.teams import TeamCreated, team_event
 from aiff.events.tickets import TicketAssigned, TicketCreated, TicketStatusChanged, ticket_event
-from tests.helpers import wait_until
+from tests.helpers import running, wait_until
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime.now(UTC)
-
-
-@contextlib.asynccontextmanager
-async def running(*consumers):
-    stop = asyncio.Event()
-    tasks = [asyncio.create_task(c.run(stop)) for c in consumers]
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def history() -> list:

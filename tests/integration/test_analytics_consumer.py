@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,22 +10,11 @@ from aiff.consumers import analytics as analytics_consumer
 from aiff.consumers import projector as projector_consumer
 from aiff.events.teams import TeamCreated, team_event
 from aiff.events.tickets import TicketAssigned, TicketCreated, TicketStatusChanged, ticket_event
-from tests.helpers import wait_until
+from tests.helpers import running, wait_until
 
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Malaysia, Monday 2 March 2026
-
-
-@contextlib.asynccontextmanager
-async def running(*consumers):
-    stop = asyncio.Event()
-    tasks = [asyncio.create_task(c.run(stop)) for c in consumers]
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def history() -> list:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -15,22 +13,15 @@ from aiff.consumers import assignment, projector
 from aiff.events.requests import AutoAssignRequested
 from aiff.events.teams import TeamCreated, TeamStatusChanged, ZoneConfigured, team_event
 from aiff.events.tickets import TicketCreated, ticket_event
-from tests.helpers import wait_until
+from tests.helpers import running, wait_until
 
 pytestmark = pytest.mark.integration
 TOWNS = {"Selangor": (3.07, 101.52), "Johor": (1.49, 103.74), "Sabah": (5.98, 116.07)}
 
 
-@contextlib.asynccontextmanager
-async def running(resources: Resources, engines: int = 1) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    consumers = [projector.build(resources)] + [assignment.build(resources) for _ in range(engines)]
-    tasks = [asyncio.create_task(c.run(stop)) for c in consumers]
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks)
+def running_engine(resources: Resources, engines: int = 1) -> contextlib.AbstractAsyncContextManager[None]:
+    """The projector and `engines` assignment consumers in one group."""
+    return running(projector.build(resources), *(assignment.build(resources) for _ in range(engines)))
 
 
 def team(team_id: int, zone: str, capacity: int, skills: tuple[str, ...] = ("fiber", "copper")) -> TeamCreated:
@@ -74,7 +65,7 @@ async def invariants(resources: Resources) -> None:
 
 async def test_a_live_ticket_in_an_auto_zone_is_assigned_with_an_explanation(resources: Resources) -> None:
     await resources.publisher.publish_many([team(1, "Selangor", 3), team(2, "Johor", 3)])
-    async with running(resources):
+    async with running_engine(resources):
         await resources.publisher.publish(ticket(10, "Johor"))
 
         async def assigned():
@@ -90,7 +81,7 @@ async def test_a_burst_with_two_engines_never_exceeds_capacity_or_double_books(r
     teams = [team(i, ("Selangor", "Johor", "Sabah")[i % 3], capacity=2 + i % 3) for i in range(1, 41)]
     capacity = sum(t.data.capacity for t in teams)
     await resources.publisher.publish_many(teams)
-    async with running(resources, engines=2):
+    async with running_engine(resources, engines=2):
         await resources.publisher.publish_many(
             [ticket(i, ("Selangor", "Johor", "Sabah")[i % 3], priority=("low", "high", "critical")[i % 3]) for i in range(1, 2001)]
         )
@@ -106,7 +97,7 @@ async def test_a_burst_with_two_engines_never_exceeds_capacity_or_double_books(r
 
 async def test_a_team_going_offline_hands_its_unstarted_tickets_to_others(resources: Resources) -> None:
     await resources.publisher.publish_many([team(1, "Selangor", 5), team(2, "Selangor", 5)])
-    async with running(resources):
+    async with running_engine(resources):
         await resources.publisher.publish_many([ticket(i, "Selangor") for i in range(1, 5)])
         await quiet(resources)
         held = await resources.pool.fetch("SELECT id, assigned_team FROM tickets WHERE status = 'assigned'")
@@ -125,7 +116,7 @@ async def test_auto_assign_request_places_tickets_of_a_manual_zone(resources: Re
     await resources.publisher.publish_many(
         [team(1, "Sabah", 5), team_event(ZoneConfigured, {"zone": "Sabah", "assignment_mode": "manual"})]
     )
-    async with running(resources):
+    async with running_engine(resources):
         await resources.publisher.publish_many([ticket(i, "Sabah") for i in range(1, 4)])
         await quiet(resources)
         assert await resources.pool.fetchval("SELECT count(*) FROM tickets WHERE status = 'open'") == 3

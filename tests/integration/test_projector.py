@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from aiff.bootstrap import Resources
 from aiff.consumers import projector
-from tests.helpers import projection_caught_up, table_checksum, wait_until
+from tests.helpers import projection_caught_up, running, table_checksum, wait_until
 from tests.integration.upstream import (
     Upstream,
     cloud_event,
@@ -29,16 +27,8 @@ from tests.integration.upstream import (
 pytestmark = pytest.mark.integration
 
 
-@contextlib.asynccontextmanager
-async def running_projector(resources: Resources, name: str = "projector") -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    consumer = projector.build(resources, name=name)
-    task = asyncio.create_task(consumer.run(stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
+def running_projector(resources: Resources, name: str = "projector") -> contextlib.AbstractAsyncContextManager[None]:
+    return running(projector.build(resources, name=name))
 
 
 async def caught_up(resources: Resources, upstream: Upstream, name: str = "projector") -> None:

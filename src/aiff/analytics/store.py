@@ -195,7 +195,7 @@ async def write_daily_analytics(
     names, values, teams, zones, dates, metas = [], [], [], [], [], []
     if keys:
         rows = await conn.fetch(
-            f"""SELECT s.* FROM team_daily_stats s JOIN unnest($1::int[], $2::date[]) AS k(t, d)
+            """SELECT s.* FROM team_daily_stats s JOIN unnest($1::int[], $2::date[]) AS k(t, d)
                 ON s.team_id = k.t AND s.day = k.d""",
             [k[0] for k in keys],
             [k[1] for k in keys],
