@@ -5,7 +5,9 @@ Model: a team has `capacity` parallel slots. An assigned ticket holds a slot for
 60 km/h) + its actual service duration, then completes and frees the slot. `greedy` and `nearest` decide
 ticket by ticket on arrival; tickets they cannot place wait in a queue that is retried every
 `batch_minutes` when capacity has freed. `optimal` decides in micro-batches: every `batch_minutes` it
-solves all waiting tickets at once. Teams with status offline/on_leave never work.
+solves all waiting tickets at once when tickets arrived or capacity freed since its last solve, and a
+critical ticket triggers an immediate solve of the queue on arrival (its 4 h SLA should not wait for the
+batch). Teams with status offline/on_leave never work.
 
 KPIs per strategy: assigned / never assigned, total and mean travel km, SLA breaches by priority
 (completion after the due date; a ticket never assigned counts as a breach), mean minutes from creation to
@@ -28,6 +30,8 @@ from .greedy import greedy_indices
 from .model import TRAVEL_SPEED_KMH, Criteria, TeamSpec, TicketSpec, pair_distance_km, team_arrays, ticket_arrays
 from .nearest import nearest_indices
 from .optimal import solve_sparse
+
+CRITICAL = PRIORITIES.index("critical")
 
 
 @dataclass
@@ -123,11 +127,19 @@ def _run_one(name, tickets, teams, service, start, batch_minutes, criteria, max_
     while k < n or (queue and t <= end):
         t_next = t + step
         if name == "optimal":
+            arrived = False
             while k < n and arrive[k] < t_next:
                 queue.append(k)
+                if tk.prio[k] == CRITICAL:  # a critical arrival triggers an immediate solve of the queue
+                    freed |= release(float(arrive[k]))
+                    res = decide(queue, float(arrive[k]))
+                    queue = [q for q, r in zip(queue, res.tolist()) if r < 0]
+                    freed = False
+                else:
+                    arrived = True
                 k += 1
             freed |= release(t_next)
-            if queue and freed:
+            if queue and (freed or arrived):  # new tickets are solved in the next batch, capacity or not
                 res = decide(queue, t_next)
                 queue = [q for q, r in zip(queue, res.tolist()) if r < 0]
                 freed = False

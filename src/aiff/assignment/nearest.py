@@ -39,6 +39,46 @@ def unassigned_reason(tk: TicketArrays, tm: TeamArrays, i: int, criteria: Criter
     return "capacity within reach went to more urgent or closer tickets in this batch"
 
 
+def unassigned_reasons(tk: TicketArrays, tm: TeamArrays, rows: np.ndarray, criteria: Criteria, max_km: float,
+                       free: np.ndarray | None = None) -> list[str]:
+    """`unassigned_reason` for many tickets at once: one KD-tree query per group of tickets that share the
+    same feasible teams (skill, and zone under `same_zone_only`), instead of m distances per ticket."""
+    from scipy.spatial import cKDTree
+
+    from aiff.geo import EARTH_RADIUS_KM
+
+    from .model import unit_vectors
+
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.full(rows.size, "capacity within reach went to more urgent or closer tickets in this batch", dtype=object)
+    if rows.size == 0:
+        return []
+    free = tm.free if free is None else free
+    skill = tk.skill[rows] if criteria.respect_skills else np.full(rows.size, -1)
+    zone = tk.zone[rows] if criteria.same_zone_only else np.full(rows.size, -1)
+    key = (skill + 1) * 64 + (zone + 1)
+    chord = 2.0 * np.sin(min(max_km, np.pi * EARTH_RADIUS_KM) / (2.0 * EARTH_RADIUS_KM)) * (1 + 1e-9)
+    tv, mv = unit_vectors(tk.lat[rows], tk.lon[rows]), unit_vectors(tm.lat, tm.lon)
+    for k in np.unique(key):
+        sel = np.flatnonzero(key == k)
+        s, z = int(skill[sel[0]]), int(zone[sel[0]])
+        working = tm.working.copy()
+        if s >= 0:
+            working &= tm.skills[:, s]
+        if criteria.same_zone_only:
+            working &= tm.zone == z
+        if not working.any():
+            out[sel] = f"no working team with skill {SKILLS[s]}" if s >= 0 else "no working team"
+            continue
+        able = np.flatnonzero(working & (free > 0))
+        if able.size == 0:
+            out[sel] = f"no free capacity within {max_km:.0f} km"
+            continue
+        dist, _ = cKDTree(mv[able]).query(tv[sel], k=1, distance_upper_bound=chord)
+        out[sel[~np.isfinite(dist)]] = f"no free capacity within {max_km:.0f} km"
+    return out.tolist()
+
+
 def nearest_indices(tk: TicketArrays, tm: TeamArrays, criteria: Criteria, open_tickets: np.ndarray | None = None,
                     ) -> tuple[np.ndarray, np.ndarray]:
     """(team index per ticket or -1, distance km or nan); updates `open_tickets` in place if given."""
@@ -77,12 +117,13 @@ def nearest(tickets: Sequence[TicketSpec], teams: Sequence[TeamSpec], criteria: 
     free0 = tm.free.copy()
     team_of, dist = nearest_indices(tk, tm, criteria)
     max_km = criteria.max_distance_km if criteria.max_distance_km is not None else DEFAULT_MAX_DISTANCE_KM
+    miss = np.flatnonzero(team_of < 0)
+    why = dict(zip(miss.tolist(), unassigned_reasons(tk, tm, miss, criteria, max_km, free0)))
     decisions = []
     for i, t in enumerate(tickets):
         j = int(team_of[i])
         if j < 0:
-            decisions.append(Decision(t.ticket_id, None, "nearest", None, None, {},
-                                      unassigned_reason(tk, tm, i, criteria, max_km, free0)))
+            decisions.append(Decision(t.ticket_id, None, "nearest", None, None, {}, why[i]))
             continue
         d = float(dist[i])
         decisions.append(Decision(t.ticket_id, teams[j].team_id, "nearest", d, d, {"distance_km": d},

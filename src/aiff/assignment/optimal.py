@@ -427,8 +427,7 @@ def solve_exact_dense(tk: TicketArrays, tm: TeamArrays, criteria: Criteria = Cri
 
 def optimal(tickets, teams, criteria: Criteria, now, *, k: int = DEFAULT_K, certify: bool = True):
     """Strategy entry point: `(tickets, teams, criteria, now) -> Plan` with a cost breakdown per decision."""
-    from .model import Decision, Plan, team_arrays, ticket_arrays
-    from .nearest import unassigned_reason
+    from .model import team_arrays, ticket_arrays
 
     t0 = time.perf_counter()
     tk, tm = ticket_arrays(tickets, now), team_arrays(teams)
@@ -438,23 +437,24 @@ def optimal(tickets, teams, criteria: Criteria, now, *, k: int = DEFAULT_K, cert
 
 def plan_from_solution(tickets, teams, tk, tm, sol: Solution, criteria: Criteria, strategy: str, seconds: float):
     from .model import Decision, Plan
-    from .nearest import unassigned_reason
+    from .nearest import unassigned_reasons
 
     a = np.flatnonzero(sol.team_of >= 0)
     parts = sol.model.pair_costs(a, sol.team_of[a], sol.distance[a])
     pos = {int(i): k for k, i in enumerate(a)}
-    max_km = max_km_of(criteria)
+    cols = {key: v.tolist() for key, v in parts.items()}
+    miss = np.flatnonzero(sol.team_of < 0)
+    why = dict(zip(miss.tolist(), unassigned_reasons(tk, tm, miss, criteria, max_km_of(criteria))))
+    drop = sol.model.drop.tolist()
     n = len(tickets)
     decisions = []
     for i, t in enumerate(tickets):
         j = int(sol.team_of[i])
         if j < 0:
-            decisions.append(Decision(t.ticket_id, None, strategy, None, None,
-                                      {"unassigned_penalty": float(sol.model.drop[i])},
-                                      unassigned_reason(tk, tm, i, criteria, max_km)))
+            decisions.append(Decision(t.ticket_id, None, strategy, None, None, {"unassigned_penalty": drop[i]}, why[i]))
             continue
         k = pos[i]
-        bd = {key: float(v[k]) for key, v in parts.items()}
+        bd = {key: v[k] for key, v in cols.items()}
         reason = (f"min-cost batch of {n}: cost {bd['total']:.1f} km-eq = travel {bd['travel']:.1f} km"
                   f" + cross-zone {bd['cross_zone']:.0f} + SLA {bd['sla']:.1f} + performance {bd['performance']:.1f}")
         decisions.append(Decision(t.ticket_id, int(teams[j].team_id), strategy, float(sol.distance[i]),
