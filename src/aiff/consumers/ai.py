@@ -12,7 +12,7 @@ from aiff.ai.engine import AiEngine
 from aiff.ai.insights import refresh_insights
 from aiff.bootstrap import Resources
 from aiff.consumers.analytics import decode_all
-from aiff.consumers.runner import BatchConsumer, ConsumerConfig
+from aiff.consumers.runner import BatchConsumer, consumer_config
 from aiff.events.producer import EventPublisher
 from aiff.events.tickets import TicketCreated
 from aiff.projections.projector import Record, Rejected
@@ -62,15 +62,7 @@ class AiWorker:
 def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     """The AI consumer on the tickets topic (smaller batches: it does per-ticket model work)."""
     s = resources.settings
-    config = ConsumerConfig(
-        name=name,
-        group_prefix=s.topic_prefix,
-        topics=[resources.topics.tickets],
-        bootstrap=s.kafka_bootstrap_servers,
-        batch_size=min(s.projector_batch_size, 1000),
-        batch_timeout_ms=s.projector_batch_timeout_ms,
-        dead_letter=False,
-    )
+    config = consumer_config(s, name, [resources.topics.tickets], batch_size=min(s.projector_batch_size, 1000))
     worker = AiWorker(resources.pool, resources.publisher)
     consumer = BatchConsumer(config, resources.pool, resources.publisher, worker.handle)
     consumer.worker = worker  # type: ignore[attr-defined]  # for tests and status

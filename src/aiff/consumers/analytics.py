@@ -9,7 +9,7 @@ import asyncpg
 
 from aiff.analytics import store
 from aiff.bootstrap import Resources
-from aiff.consumers.runner import BatchConsumer, ConsumerConfig
+from aiff.consumers.runner import BatchConsumer, consumer_config
 from aiff.errors import ContractViolation
 from aiff.events.envelope import Envelope
 from aiff.events.producer import EventPublisher
@@ -71,13 +71,5 @@ def make_handler(publisher: EventPublisher):
 def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     """The analytics consumer: tickets and teams topics, big batches, no dead-lettering (the projector does)."""
     s = resources.settings
-    config = ConsumerConfig(
-        name=name,
-        group_prefix=s.topic_prefix,
-        topics=[resources.topics.tickets, resources.topics.teams],
-        bootstrap=s.kafka_bootstrap_servers,
-        batch_size=s.projector_batch_size,
-        batch_timeout_ms=s.projector_batch_timeout_ms,
-        dead_letter=False,
-    )
+    config = consumer_config(s, name, [resources.topics.tickets, resources.topics.teams])
     return BatchConsumer(config, resources.pool, resources.publisher, make_handler(resources.publisher))

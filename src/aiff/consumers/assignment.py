@@ -21,7 +21,7 @@ from aiff.assignment.revise import plan_revision
 from aiff.assignment.strategies import choose
 from aiff.assignment.triggers import Triggers, collect
 from aiff.bootstrap import Resources
-from aiff.consumers.runner import BatchConsumer, ConsumerConfig
+from aiff.consumers.runner import BatchConsumer, consumer_config
 from aiff.errors import ContractViolation
 from aiff.events.envelope import Envelope
 from aiff.events.producer import EventPublisher
@@ -185,14 +185,6 @@ def _take(teams: list[TeamSpec], plan: Plan) -> list[TeamSpec]:
 def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     """The assignment consumer: short batches (the decision window), no dead-lettering (the projector does that)."""
     s = resources.settings
-    config = ConsumerConfig(
-        name=name,
-        topics=resources.topics.domain,
-        bootstrap=s.kafka_bootstrap_servers,
-        group_prefix=s.topic_prefix,
-        batch_size=2000,
-        batch_timeout_ms=s.assignment_window_ms,
-        session_timeout_ms=s.kafka_session_timeout_ms,
-    )
+    config = consumer_config(s, name, resources.topics.domain, batch_size=2000, batch_timeout_ms=s.assignment_window_ms)
     engine = AssignmentEngine(s, resources.publisher)
     return BatchConsumer(config, resources.pool, resources.publisher, engine.handle)

@@ -24,6 +24,7 @@ from aiff.consumers.dead_letters import send_dead_letters
 from aiff.events.producer import EventPublisher
 from aiff.projections import positions
 from aiff.projections.projector import Record, Rejected
+from aiff.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,19 @@ class ConsumerConfig:
     dead_letter: bool = False
     max_attempts: int = 12
     session_timeout_ms: int = 10_000
+
+
+def consumer_config(settings: Settings, name: str, topics: list[str], **overrides: object) -> ConsumerConfig:
+    """A consumer group's config from settings: group `<topic prefix>.<name>`, batch and session defaults."""
+    options: dict[str, object] = {
+        "bootstrap": settings.kafka_bootstrap_servers,
+        "group_prefix": settings.topic_prefix,
+        "batch_size": settings.projector_batch_size,
+        "batch_timeout_ms": settings.projector_batch_timeout_ms,
+        "session_timeout_ms": settings.kafka_session_timeout_ms,
+    }
+    options.update(overrides)
+    return ConsumerConfig(name=name, topics=topics, **options)  # type: ignore[arg-type]
 
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):
