@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     projector_batch_size: int = Field(5000, alias="AIFF_PROJECTOR_BATCH_SIZE", ge=1)
     projector_batch_timeout_ms: int = Field(50, alias="AIFF_PROJECTOR_BATCH_TIMEOUT_MS", ge=1)
 
+    live_projector_wait_s: float = Field(
+        5.0, alias="AIFF_LIVE_PROJECTOR_WAIT_S", description="How long live updates wait for the projector before going out."
+    )
     assignment_strategy: Literal["greedy", "nearest", "optimal"] = Field("optimal", alias="AIFF_ASSIGNMENT_STRATEGY")
     assignment_shadow_strategy: Literal["greedy", "nearest", "optimal", ""] = Field(
         "", alias="AIFF_ASSIGNMENT_SHADOW_STRATEGY"

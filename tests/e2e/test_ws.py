@@ -12,6 +12,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from aiff.live import hub as hub_module
+from aiff.api.ws import HUBS
+
+
+def ws_hubs():
+    return list(HUBS)
+
 from aiff.live.channel import LiveKeys, LivePublisher
 from tests.e2e.conftest import Harness
 from tests.e2e.test_ws_harness import has_ticket, live_harness, recv_json, recv_until, ws_url  # noqa: F401
@@ -47,8 +53,14 @@ async def test_zone_filter_and_field_user_sees_only_their_team(live_harness: Har
             assert (await recv_json(ws))["type"] == "snapshot"
         sel = await h.create_ticket(zone="Selangor", title="Selangor outage")
         jhr = await h.create_ticket(zone="Johor", title="Johor outage")
-        await recv_until(everything, has_ticket(sel["id"]))
-        await recv_until(everything, has_ticket(jhr["id"]))
+        wanted = {sel["id"], jhr["id"]}
+        got: set[int] = set()
+
+        def both(m: dict) -> bool:
+            got.update(e.get("ticket_id") for e in m.get("events", ()) if m["type"] == "events")
+            return wanted <= got
+
+        await recv_until(everything, both)
         msg, seen = await recv_until(johor, has_ticket(jhr["id"]))
         zones = {e["zone"] for m in seen if m["type"] == "events" for e in m["events"]}
         assert zones == {"Johor"}, zones
@@ -65,17 +77,23 @@ async def test_slow_client_is_resynced_while_fast_client_keeps_up(live_harness: 
     h = live_harness
     monkeypatch.setattr(hub_module, "QUEUE_MAX", 8)
     publisher = LivePublisher(h.resources.redis, LiveKeys(h.settings.topic_prefix))
-    slow_sock = socket.socket()
-    slow_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    slow_sock.connect(("127.0.0.1", int(h.url.rsplit(":", 1)[1])))
-    async with (
-        connect(ws_url(h, h.headers["dispatcher"])) as fast,
-        connect(ws_url(h, h.headers["dispatcher"]), sock=slow_sock, max_queue=2) as slow,
-    ):
+    # The slow client: a raw socket with a tiny receive buffer that completes the handshake, then stops reading.
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", int(h.url.rsplit(":", 1)[1])))
+    path = ws_url(h, h.headers["dispatcher"]).split("/", 3)[3]
+    slow.sendall((f"GET /{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    slow.setblocking(False)
+    loop = asyncio.get_running_loop()
+    hello = b""
+    while b'"type":"snapshot"' not in hello:
+        hello += await asyncio.wait_for(loop.sock_recv(slow, 65536), 10)
+    assert hello.startswith(b"HTTP/1.1 101")
+    async with connect(ws_url(h, h.headers["dispatcher"])) as fast:
         first = await recv_json(fast)
-        assert (await recv_json(slow))["type"] == "snapshot"
-        filler = "x" * 8000
-        n = 300
+        filler = "x" * 64_000
+        n = 250
         received: list[int] = []
 
         async def read_fast() -> None:
@@ -93,12 +111,16 @@ async def test_slow_client_is_resynced_while_fast_client_keeps_up(live_harness: 
         await asyncio.wait_for(reader, 30)
         assert received == seqs, "the fast client got every message, in order"
         assert time.monotonic() - started < 20
-        # The slow client now reads: somewhere it was told to resync and got a fresh snapshot right after.
-        msg, seen = await recv_until(slow, lambda m: m["type"] == "resync", timeout=20)
-        after = await recv_json(slow)
-        assert after["type"] == "snapshot" and after["seq"] >= seqs[0] and after.get("reason") == "resync"
-        got = [m["seq"] for m in seen if m["type"] == "events"]
-        assert len(got) < n
+        # The slow client now reads everything: it was told to resync, and a fresh snapshot followed.
+        data = b""
+        deadline = time.monotonic() + 20
+        while b'{"type":"resync"}' not in data or data.count(b'"type":"snapshot"') < 1:
+            assert time.monotonic() < deadline, data[-300:]
+            data += await asyncio.wait_for(loop.sock_recv(slow, 1 << 20), 20)
+        tail = data[data.index(b'{"type":"resync"}'):]
+        assert b'"type":"snapshot"' in tail and b'"reason":"resync"' in tail
+        assert data.count(b'"pad"') < n, "the slow client skipped messages instead of slowing anyone down"
+        slow.close()
     assert first["type"] == "snapshot"
 
 
@@ -119,20 +141,21 @@ async def test_reconnect_with_since_replays_missed_messages(live_harness: Harnes
         # wait until the live feed has published c's creation (then reconnect)
         while True:
             raw = await h.resources.redis.xrevrange(LiveKeys(h.settings.topic_prefix).stream, count=20)
-            if any(f'"ticket_id":{b["id"]},' in v[b"m"].decode() and '"status":"assigned"' in v[b"m"].decode() for _, v in raw):
+            texts = [v[b"m"].decode() for _, v in raw]
+            if any(f'"ticket_id":{c["id"]},' in t for t in texts) and any(
+                f'"ticket_id":{b["id"]},' in t and '"status":"assigned"' in t for t in texts
+            ):
                 return
             await asyncio.sleep(0.05)
 
     await asyncio.wait_for(published_up_to_c(), 15)
     async with connect(ws_url(h, token, since=last_seq)) as ws:
         seen = []
-        while True:
+        while not (any(has_ticket(b["id"], "assigned")(m) for m in seen) and any(has_ticket(c["id"])(m) for m in seen)):
             m = await recv_json(ws)
             assert m["type"] != "snapshot", "a recent seq is replayed, not replaced by a snapshot"
             if m["type"] == "events":
                 seen.append(m)
-                if has_ticket(b["id"], "assigned")(m):
-                    break
         seqs = [m["seq"] for m in seen]
         assert seqs == list(range(last_seq + 1, last_seq + 1 + len(seqs))), "no gaps"
         ids = [e["ticket_id"] for m in seen for e in m["events"]]

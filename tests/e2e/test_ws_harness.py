@@ -17,6 +17,7 @@ import pytest
 
 from aiff.api import ws as ws_module
 from aiff.consumers import live
+from aiff.live.channel import LiveKeys
 from aiff.settings import Settings
 from tests.e2e.conftest import Harness, running_api
 from tests.helpers import isolated_settings
@@ -46,6 +47,8 @@ async def live_api(settings: Settings) -> AsyncIterator[Harness]:
             stop.set()
             await asyncio.gather(task, return_exceptions=True)
             await consumer.live_handler._watch.close()  # type: ignore[attr-defined]
+            keys = LiveKeys(settings.topic_prefix)
+            await resources.redis.delete(keys.stream, keys.seq)
 
 
 @pytest.fixture

@@ -77,6 +77,9 @@ def create_app(settings: Settings | None = None, *, rate_limit_window_s: float |
             try:
                 yield
             finally:
+                from aiff.api import ws as live_ws
+
+                await live_ws.close_hub(app)
                 await waiter.close()
 
     app = FastAPI(

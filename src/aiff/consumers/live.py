@@ -16,7 +16,6 @@ A fresh group (no stored positions) starts at the log end: the live feed shows n
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 import asyncpg
@@ -26,7 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from aiff.bootstrap import Resources
-from aiff.consumers.runner import BatchConsumer, ConsumerConfig
+from aiff.consumers.runner import BatchConsumer, consumer_config
 from aiff.live.channel import LiveKeys, LivePublisher
 from aiff.live.summary import build_entries
 from aiff.live.watch import ProjectorWatch
@@ -37,7 +36,6 @@ log = logging.getLogger(__name__)
 
 NAME = "live"
 MAX_ENTRIES_PER_MESSAGE = 500
-PROJECTOR_WAIT_S = float(os.environ.get("AIFF_LIVE_PROJECTOR_WAIT_S", "5"))
 
 
 class LiveConsumer(BatchConsumer):
@@ -59,7 +57,7 @@ class LiveConsumer(BatchConsumer):
 
 
 class LiveHandler:
-    def __init__(self, redis: aioredis.Redis, keys: LiveKeys, watch: ProjectorWatch, wait_s: float = PROJECTOR_WAIT_S) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: LiveKeys, watch: ProjectorWatch, wait_s: float = 5.0) -> None:
         self.publisher = LivePublisher(redis, keys)
         self._watch = watch
         self._wait_s = wait_s
@@ -89,17 +87,8 @@ def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     """The live consumer: tickets and teams topics, small fast batches, publishes to `{prefix}:live`."""
     s = resources.settings
     redis = resources.redis if resources.redis is not None else aioredis.from_url(s.redis_url)
-    config = ConsumerConfig(
-        name=name,
-        topics=[resources.topics.tickets, resources.topics.teams],
-        bootstrap=s.kafka_bootstrap_servers,
-        group_prefix=s.topic_prefix,
-        batch_size=2000,
-        batch_timeout_ms=20,
-        dead_letter=False,
-        session_timeout_ms=s.kafka_session_timeout_ms,
-    )
-    handler = LiveHandler(redis, LiveKeys(s.topic_prefix), ProjectorWatch(s.asyncpg_dsn))
+    config = consumer_config(s, name, [resources.topics.tickets, resources.topics.teams], batch_size=2000, batch_timeout_ms=20)
+    handler = LiveHandler(redis, LiveKeys(s.topic_prefix), ProjectorWatch(s.asyncpg_dsn), wait_s=s.live_projector_wait_s)
     consumer = LiveConsumer(config, resources.pool, resources.publisher, handler)
     consumer.live_handler = handler  # type: ignore[attr-defined]
     return consumer

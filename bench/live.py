@@ -1,0 +1,140 @@
+"""Live fan-out latency: event published to Kafka -> received by 50 websocket clients of a running API.
+
+Needs the stack, the API (default http://127.0.0.1:8085) and the workers `projector live` running, e.g.
+`bash deploy/app.sh stop; AIFF_WORKERS="projector live" bash deploy/app.sh start`.
+
+Each phase publishes TicketCreated events at a fixed rate for a fixed duration (ids in a high, bench-only
+range; deleted afterwards with TicketDeleted). The envelope `time` is the publish timestamp; the live
+message carries it per ticket, so each client measures `received - time` for every bench ticket it sees.
+Target (DESIGN.md): p99 < 50 ms at 200 events/s with 50 clients.
+
+    .venv/bin/python bench/live.py [--url ...] [--clients 50] [--rates 200,2000] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from datetime import UTC, datetime
+
+import asyncpg
+from websockets.asyncio.client import connect
+
+from aiff.api.security import create_access_token
+from aiff.bootstrap import open_resources
+from aiff.events.tickets import TicketCreated, TicketDeleted, ticket_event
+from aiff.settings import Settings
+
+ID_BASE = 1_900_000_000
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+async def client(url: str, lat: list[float], split: list, stop: asyncio.Event, ready: asyncio.Event, counter: list[int]) -> None:
+    async with connect(url, max_size=None, max_queue=None) as ws:
+        await ws.recv()  # snapshot
+        counter[0] += 1
+        if counter[0] == counter[1]:
+            ready.set()
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(), 0.5)
+            except asyncio.TimeoutError:
+                continue
+            now = time.time()
+            msg = json.loads(raw)
+            if msg.get("type") == "resync":
+                lat.append(float("inf"))
+            for e in msg.get("events", ()):
+                if e.get("kind") == "ticket" and e.get("ticket_id", 0) >= ID_BASE and "aiff.ticket.created.v1" in e.get("types", ()):
+                    t0 = datetime.fromisoformat(e["time"]).timestamp()
+                    lat.append(now - t0)
+                    split.append((msg["ts"] - t0, now - msg["ts"]))
+
+
+async def phase(resources, url: str, clients: int, rate: int, seconds: float, first_id: int) -> dict:
+    per_client: list[list[float]] = [[] for _ in range(clients)]
+    split: list[tuple[float, float]] = []
+    stop, ready, counter = asyncio.Event(), asyncio.Event(), [0, clients]
+    tasks = [asyncio.create_task(client(url, per_client[i], split, stop, ready, counter)) for i in range(clients)]
+    await asyncio.wait_for(ready.wait(), 30)
+    total = int(rate * seconds)
+    tick = 0.01  # publish in 10 ms slices
+    per_tick = rate * tick
+    sent = 0
+    started = time.perf_counter()
+    pending = []
+    while sent < total:
+        due = min(total, int((time.perf_counter() - started) / tick * per_tick) + 1)
+        batch = []
+        while sent < due:
+            tid = first_id + sent
+            batch.append(ticket_event(TicketCreated, {"ticket_id": tid, "title": f"bench {tid}", "priority": "low", "zone": "Selangor",
+                                                      "latitude": 3.07, "longitude": 101.52, "created_by": "bench"}, source="urn:aiff:bench"))  # fmt: skip
+            sent += 1
+        if batch:
+            pending.append(asyncio.create_task(resources.publisher.publish_many(batch)))
+        await asyncio.sleep(tick)
+    await asyncio.gather(*pending)
+    elapsed = time.perf_counter() - started
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and min(len(x) for x in per_client) < total:
+        await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    lat = [v for x in per_client for v in x]
+    finite = [v * 1000 for v in lat if v != float("inf")]
+    return {
+        "rate_target": rate, "rate_achieved": round(total / elapsed, 1), "events": total, "clients": clients,
+        "deliveries": len(finite), "expected_deliveries": total * clients, "resyncs": len(lat) - len(finite),
+        "p50_ms": round(pct(finite, 50), 1), "p99_ms": round(pct(finite, 99), 1), "max_ms": round(max(finite), 1) if finite else None,
+        "mean_ms": round(statistics.fmean(finite), 1) if finite else None,
+        "to_redis_p50_ms": round(pct([a * 1000 for a, _ in split], 50), 1), "to_redis_p99_ms": round(pct([a * 1000 for a, _ in split], 99), 1),
+        "fanout_p50_ms": round(pct([b * 1000 for _, b in split], 50), 1), "fanout_p99_ms": round(pct([b * 1000 for _, b in split], 99), 1),
+    }  # fmt: skip
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url", default="http://127.0.0.1:8085")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--rates", default="200,2000")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    args = ap.parse_args()
+    settings = Settings()
+    async with open_resources(settings, with_redis=True, create_topics=False) as resources:
+        conn: asyncpg.Connection
+        async with resources.pool.acquire() as conn:
+            user = await conn.fetchrow("SELECT id, username FROM users WHERE role IN ('admin','dispatcher') AND is_active ORDER BY id LIMIT 1")
+        uid, uname = (user["id"], user["username"]) if user else (0, "bench")
+        token, _ = create_access_token(settings, user_id=uid, username=uname, role="dispatcher", team_id=None)
+        ws_url = args.url.replace("http", "ws", 1) + f"/ws?token={token}&types=ticket.created"
+        results = []
+        next_id = ID_BASE + int(time.time()) % 1_000_000 * 100
+        created: list[int] = []
+        try:
+            for rate in (int(r) for r in args.rates.split(",")):
+                res = await phase(resources, ws_url, args.clients, rate, args.seconds, next_id)
+                created += range(next_id, next_id + res["events"])
+                next_id += res["events"]
+                results.append(res)
+                print(json.dumps(res), flush=True)
+        finally:
+            if created:  # remove the bench tickets from the read models again
+                await resources.publisher.publish_many(
+                    ticket_event(TicketDeleted, {"ticket_id": t, "deleted_by": "bench", "reason": "bench cleanup"}) for t in created
+                )
+        ok = results and results[0]["p99_ms"] < 50
+        print(f"target p99 < 50 ms at {results[0]['rate_target']} events/s with {args.clients} clients: {'MET' if ok else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
