@@ -31,6 +31,13 @@ wait_for() {
   echo "$name: ready ($(( SECONDS - start )) s)"
 }
 
+start_worker() {
+  local name=$1; shift
+  local mark; mark=$(stat -c %s "$LOGS/$name.log" 2>/dev/null || echo 0)
+  start_one "$name" "$BIN/aiff" worker "$@"
+  wait_for "$name" 60 "tail -c +$((mark + 1)) '$LOGS/$name.log' | grep -q 'workers running'"
+}
+
 stop_one() {
   local name=$1
   if ! running "$name"; then rm -f "$RUN/$name.pid"; return; fi
@@ -44,18 +51,19 @@ stop_one() {
 
 case "${1:-}" in
   start)
-    mark=$(stat -c %s "$LOGS/worker.log" 2>/dev/null || echo 0)
+    # Two processes: the latency-sensitive consumers, and the CPU-heavy analytics/AI ones beside them.
     # shellcheck disable=SC2086
-    start_one worker "$BIN/aiff" worker ${AIFF_WORKERS:-}
-    wait_for worker 60 "tail -c +$((mark + 1)) '$LOGS/worker.log' | grep -q 'workers running'"
+    start_worker worker ${AIFF_WORKERS:-projector assignment live}
+    # shellcheck disable=SC2086
+    [ -n "${AIFF_INSIGHT_WORKERS-analytics ai}" ] && start_worker worker-insights ${AIFF_INSIGHT_WORKERS-analytics ai}
     if "$BIN/python" -c "import aiff.api.serve" 2>/dev/null; then
       start_one api "$BIN/aiff" api --port "$PORT"
       wait_for api 60 "curl -fs -o /dev/null http://127.0.0.1:$PORT/health"
     fi
     ;;
-  stop) stop_one api; stop_one worker ;;
+  stop) stop_one api; stop_one worker; stop_one worker-insights ;;
   status)
-    for n in worker api; do
+    for n in worker worker-insights api; do
       if running "$n"; then echo "$n: up (pid $(cat "$RUN/$n.pid"))"; else echo "$n: down"; fi
     done ;;
   urls)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import logging
 import time
@@ -26,6 +28,7 @@ ENRICH_NAMESPACE = uuid.UUID("0b9e0f57-3f1e-4b1f-8f43-6c0d7d6e2a55")
 DUPLICATE_RADIUS_KM = 2.0
 DUPLICATE_WINDOW = timedelta(hours=48)
 DUPLICATE_MIN_SIMILARITY = 0.5
+DUPLICATE_MAX_CANDIDATES = 50  # the most recent ones: keeps a burst of look-alike tickets from going quadratic
 SLA_RISK_INSIGHT = 0.7
 TRAINING_LIMIT = 8_000  # newest tickets; ~15 s of CPU for both text models
 
@@ -99,7 +102,9 @@ class AiEngine:
             v.sort()
 
         events, rows, insights = [], [], []
-        for e, text, cat, pri in zip(created, texts, cats, pris):
+        for n, (e, text, cat, pri) in enumerate(zip(created, texts, cats, pris)):
+            if n and n % 50 == 0:
+                await asyncio.sleep(0)  # let the other consumers of this process (and their heartbeats) run
             d = e.data
             zone = canonical_zone(d.zone) or d.zone
             category = d.category or cat.label
@@ -157,6 +162,7 @@ class AiEngine:
         ]  # fmt: skip
         if not candidates:
             return []
+        candidates = sorted(candidates, key=lambda r: r["created_at"], reverse=True)[:DUPLICATE_MAX_CANDIDATES]
         sims = tfidf_similarity(text, [ticket_text(r["title"], r["description"]) for r in candidates])
         ranked = sorted(((s, r["id"]) for s, r in zip(sims, candidates) if s >= DUPLICATE_MIN_SIMILARITY), reverse=True)
         return [int(i) for _, i in ranked[:5]]

@@ -29,9 +29,10 @@ def dead_letter_headers(rejected: Rejected, consumer: str) -> list[tuple[str, by
 
 
 async def send_dead_letters(publisher: EventPublisher, consumer: str, rejected: list[Rejected]) -> None:
-    """Publish every rejected record to the dead-letter topic and wait for the acknowledgements."""
+    """Publish every rejected record to the dead-letter topic, pipelined, and wait for all acknowledgements."""
+    await publisher.publish_raw_many(
+        publisher.topics.dead_letters,
+        [(item.record.value, item.record.key, dead_letter_headers(item, consumer)) for item in rejected],
+    )
     for item in rejected:
-        await publisher.publish_raw(
-            publisher.topics.dead_letters, item.record.value, item.record.key, dead_letter_headers(item, consumer)
-        )
         DEAD_LETTERS.labels(consumer, item.error_code).inc()

@@ -139,6 +139,7 @@ class BatchConsumer:
         consumer.subscribe(self.config.topics, listener=_SeekToStoredPositions(self))
         await consumer.start()
         batches = 0
+        last_gc = time.monotonic()
         try:
             while not stop.is_set():
                 fetched = await consumer.getmany(timeout_ms=self.config.batch_timeout_ms, max_records=self.config.batch_size)
@@ -151,8 +152,9 @@ class BatchConsumer:
                     await self._apply_with_retry(records)
                     await self._commit_to_kafka(consumer, records)
                     batches += 1
-                    if batches % 20 == 0 and not gc.isenabled():
+                    if not gc.isenabled() and (batches % 20 == 0 or time.monotonic() - last_gc > 5.0):
                         gc.collect()
+                        last_gc = time.monotonic()
                 self._report_lag(consumer)
         finally:
             await consumer.stop()

@@ -65,6 +65,11 @@ class EventPublisher:
             EVENTS_PUBLISHED.labels(event_type).inc()
         return len(futures)
 
+    async def publish_raw_many(self, topic: str, records: list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]]) -> None:
+        """Publish (value, key, headers) records pipelined; returns once Kafka acknowledged them all."""
+        futures = [await self._producer.send(topic, value, key=key, headers=headers) for value, key, headers in records]
+        await asyncio.gather(*futures)
+
     async def publish_raw(self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]) -> None:
         """Publish bytes as they are (dead letters, re-drives)."""
         await self._producer.send_and_wait(topic, value, key=key, headers=headers)
