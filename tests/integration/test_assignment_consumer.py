@@ -132,3 +132,17 @@ async def test_auto_assign_request_places_tickets_of_a_manual_zone(resources: Re
         "SELECT event->>'causationid' AS c FROM event_history WHERE type = 'aiff.ticket.assigned.v1'"
     )
     assert {r["c"] for r in causes} == {request_id}
+
+
+async def test_shadow_strategy_records_what_it_would_have_decided_without_effect(resources: Resources) -> None:
+    resources.settings = resources.settings.model_copy(update={"assignment_shadow_strategy": "greedy"})
+    await resources.publisher.publish_many([team(1, "Johor", 5), team(2, "Selangor", 5)])
+    async with running_engine(resources):
+        await resources.publisher.publish_many([ticket(i, "Johor") for i in range(1, 4)])
+        await quiet(resources)
+    shadow = await resources.pool.fetch("SELECT * FROM shadow_decisions ORDER BY ticket_id")
+    assert [r["ticket_id"] for r in shadow] == [1, 2, 3]
+    assert {(r["strategy"], r["live_strategy"]) for r in shadow} == {("greedy", "optimal")}
+    assert all(r["team_id"] == 1 and r["live_team_id"] == 1 for r in shadow)
+    strategies = {r["strategy"] for r in await resources.pool.fetch("SELECT strategy FROM assignments")}
+    assert strategies == {"optimal"}  # the shadow decided nothing
