@@ -102,14 +102,6 @@ async def running_api(settings: Settings, *, rate_limit_window_s: float | None =
     """Projector + uvicorn-served API on `settings`; admin/dispatcher/analyst/field/user logged in."""
     async with open_resources(settings, with_redis=True) as resources:
         await _leaders_elected(resources)
-        # Fresh topics: stored positions of 0 make the projector seek() instead of seek_to_beginning(), which
-        # inside the rebalance callback waits ~8 s for the fetcher (see the report to the runner's owner).
-        async with resources.pool.acquire() as conn:
-            await conn.executemany(
-                "INSERT INTO projection_positions (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0) "
-                "ON CONFLICT DO NOTHING",
-                [(projector.NAME, t, p, ) for t in resources.topics.domain for p in range(settings.topic_partitions)],
-            )
         stop = asyncio.Event()
         consumer = projector.build(resources)
         projector_task = asyncio.create_task(consumer.run(stop), name="projector")
