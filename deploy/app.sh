@@ -63,9 +63,22 @@ case "${1:-}" in
     ;;
   stop) stop_one api; stop_one worker; stop_one worker-insights ;;
   status)
-    for n in worker worker-insights api; do
-      if running "$n"; then echo "$n: up (pid $(cat "$RUN/$n.pid"))"; else echo "$n: down"; fi
-    done ;;
+    total=0
+    for n in worker worker-insights api kafka postgres redis; do
+      if running "$n"; then
+        pid=$(cat "$RUN/$n.pid")
+        # a process and its children (Postgres backends): proportional set size, so shared pages count once
+        kb=0
+        for p in $pid $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+          kb=$((kb + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)))
+        done
+        total=$((total + kb))
+        [ "$n" = kafka ] || [ "$n" = postgres ] || [ "$n" = redis ] || echo "$n: up (pid $pid, $((kb / 1024)) MiB)"
+      else
+        [ "$n" = kafka ] || [ "$n" = postgres ] || [ "$n" = redis ] || echo "$n: down"
+      fi
+    done
+    echo "memory of the whole local system (stack + workers + API, PSS): $((total / 1024)) MiB" ;;
   urls)
     echo
     echo "AIFF is up."
