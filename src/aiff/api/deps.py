@@ -1,5 +1,8 @@
 """Annotated dependencies of the routers: the resources, a pooled connection, the caller and role checks.
 
+The trivial dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in the thread
+pool, a thread hop per dependency per request.
+
 Other routers (analytics, ai, ws) use the same aliases: `ResourcesDep`, `ConnDep`, `CurrentUser`,
 and `require_roles("admin", ...)` / `Reader`, `Dispatcher`, `Admin`.
 """
@@ -21,15 +24,15 @@ from aiff.settings import Settings
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /auth/login.")
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     return request.app.state.resources
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_waiter(request: Request) -> PositionWaiter:
+async def get_waiter(request: Request) -> PositionWaiter:
     return request.app.state.waiter
 
 
@@ -39,7 +42,7 @@ async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
-def get_principal(
+async def get_principal(
     request: Request, _token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None
 ) -> Principal:
     """The caller the gateway middleware authenticated."""
@@ -49,7 +52,7 @@ def get_principal(
     return principal
 
 
-def get_correlation_id(request: Request) -> str | None:
+async def get_correlation_id(request: Request) -> str | None:
     return getattr(request.state, "correlation_id", None)
 
 

@@ -25,7 +25,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aiff.api.errors import error_body
-from aiff.api.security import InvalidToken, decode_access_token
+from aiff.api.security import InvalidToken, decode_access_token_cached
 
 log = logging.getLogger("aiff.api.access")
 
@@ -73,17 +73,29 @@ class GatewayMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = _headers(scope)
-        supplied = headers.get("x-correlation-id", "")
-        cid = supplied if _CORRELATION_OK.match(supplied) else uuid.uuid4().hex
+        supplied = declared = auth_header = None
+        for raw_name, raw_value in scope.get("headers", ()):
+            name = raw_name.lower()
+            if name == b"authorization":
+                auth_header = raw_value
+            elif name == b"x-correlation-id":
+                supplied = raw_value
+            elif name == b"content-length":
+                declared = raw_value
+        if supplied is not None:
+            supplied = supplied.decode("latin-1")
+            cid = supplied if _CORRELATION_OK.match(supplied) else uuid.uuid4().hex
+        else:
+            cid = uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["correlation_id"] = cid
         app = scope.get("app")
-        template = _route_template(app, scope)
-        endpoint = template or "unmatched"
         method = scope["method"]
+        template = _cached_route_template(app, scope, method)
+        endpoint = template or "unmatched"
         status_holder = {"status": 500, "started": False}
         overflow = {"hit": False, "replied": False}
+        cid_header = (b"x-correlation-id", cid.encode())
 
         async def send_wrapper(message: Message) -> None:
             if overflow["hit"]:
@@ -98,7 +110,7 @@ class GatewayMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 raw = list(message.get("headers", []))
-                raw.append((b"x-correlation-id", cid.encode()))
+                raw.append(cid_header)
                 message = {**message, "headers": raw}
             await send(message)
 
@@ -116,26 +128,28 @@ class GatewayMiddleware:
         ACTIVE.inc()
         principal = None
         try:
-            declared = headers.get("content-length")
+            if declared is not None:
+                declared = declared.decode("latin-1")
             if declared is not None and (not declared.isdigit() or int(declared) > limit_bytes):
                 await reply(413, f"request body larger than {limit_bytes} bytes")
                 return
             if template is not None and not is_public(scope["path"]) and settings is not None:
-                auth = headers.get("authorization", "")
+                auth = auth_header.decode("latin-1") if auth_header is not None else ""
                 scheme, _, token = auth.partition(" ")
                 if scheme.lower() != "bearer" or not token.strip():
                     await reply(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
                     return
                 try:
-                    principal = decode_access_token(settings, token.strip())
+                    principal = decode_access_token_cached(settings, token.strip())
                 except InvalidToken as exc:
                     await reply(401, str(exc), {"WWW-Authenticate": 'Bearer error="invalid_token"'})
                     return
                 state["principal"] = principal
             limiter = getattr(app.state, "rate_limiter", None) if app is not None else None
-            if template is not None and limiter is not None and _strip_prefix(template) not in UNLIMITED_PATHS:
+            bare_template = _strip_prefix(template) if template is not None else None
+            if bare_template is not None and limiter is not None and bare_template not in UNLIMITED_PATHS:
                 caller = f"user:{principal.id}" if principal is not None else f"ip:{(scope.get('client') or ('?',))[0]}"
-                verdict = await limiter.hit(caller, _strip_prefix(template))
+                verdict = await limiter.hit(caller, bare_template)
                 if not verdict.allowed:
                     await reply(
                         429,
@@ -169,8 +183,8 @@ class GatewayMiddleware:
         finally:
             ACTIVE.dec()
             elapsed = time.perf_counter() - started
-            REQUESTS.labels(method, endpoint, str(status_holder["status"])).inc()
-            DURATION.labels(method, endpoint).observe(elapsed)
+            _request_counter(method, endpoint, status_holder["status"]).inc()
+            _duration_histogram(method, endpoint).observe(elapsed)
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "%s %s %s %.1fms user=%s cid=%s",
@@ -181,6 +195,60 @@ class GatewayMiddleware:
 
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+# Metric children by label values (`.labels()` hashes and locks on every call). Bounded like the
+# label sets themselves: methods x route templates x statuses.
+_COUNTERS: dict[tuple[str, str, int], Any] = {}
+_HISTOGRAMS: dict[tuple[str, str], Any] = {}
+_METRIC_CACHE_MAX = 10_000
+
+
+def _request_counter(method: str, endpoint: str, status: int) -> Any:
+    key = (method, endpoint, status)
+    child = _COUNTERS.get(key)
+    if child is None:
+        child = REQUESTS.labels(method, endpoint, str(status))
+        if len(_COUNTERS) < _METRIC_CACHE_MAX:
+            _COUNTERS[key] = child
+    return child
+
+
+def _duration_histogram(method: str, endpoint: str) -> Any:
+    key = (method, endpoint)
+    child = _HISTOGRAMS.get(key)
+    if child is None:
+        child = DURATION.labels(method, endpoint)
+        if len(_HISTOGRAMS) < _METRIC_CACHE_MAX:
+            _HISTOGRAMS[key] = child
+    return child
+
+
+# Route templates by (method, path), per app: matching walks every route (twice, with the /api copies),
+# and most traffic repeats paths. Bounded: cleared when full (ids in paths make the key space unbounded).
+_TEMPLATES_MAX = 20_000
+
+
+def _cached_route_template(app: Any, scope: Scope, method: str) -> str | None:
+    cache = getattr(app, "_aiff_route_templates", None) if app is not None else None
+    if cache is None:
+        if app is None:
+            return _route_template(app, scope)
+        cache = {}
+        try:
+            app._aiff_route_templates = cache
+        except AttributeError:
+            return _route_template(app, scope)
+    key = (method, scope["path"])
+    try:
+        return cache[key]
+    except KeyError:
+        pass
+    template = _route_template(app, scope)
+    if len(cache) >= _TEMPLATES_MAX:
+        cache.clear()
+    cache[key] = template
+    return template
 
 
 def _route_template(app: Any, scope: Scope) -> str | None:

@@ -8,6 +8,7 @@ without a database round trip; a role changed by an admin takes effect at the us
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -117,4 +118,31 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
         raise InvalidToken("invalid token claims") from exc
     if claims.get("type") != "access" or role not in ROLES:
         raise InvalidToken("invalid token claims")
+    return principal
+
+
+_TOKEN_CACHE: dict[tuple[Any, ...], tuple[Principal, float]] = {}
+_TOKEN_CACHE_MAX = 4096
+
+
+def decode_access_token_cached(settings: Settings, token: str) -> Principal:
+    """`decode_access_token`, remembering valid tokens until they expire (signature checks cost ~0.5 ms).
+
+    Only tokens that decoded successfully are cached, keyed by (signing key, token) and valid strictly
+    before their `exp` (PyJWT's rule with no leeway), so answers are the same as without the cache.
+    """
+    key = (settings.jwt_secret_key, settings.jwt_algorithm, token)
+    hit = _TOKEN_CACHE.get(key)
+    if hit is not None:
+        if time.time() < hit[1]:
+            return hit[0]
+        _TOKEN_CACHE.pop(key, None)
+    principal = decode_access_token(settings, token)
+    try:
+        exp = float(jwt.decode(token, options={"verify_signature": False})["exp"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return principal
+    if len(_TOKEN_CACHE) >= _TOKEN_CACHE_MAX:
+        _TOKEN_CACHE.clear()
+    _TOKEN_CACHE[key] = (principal, exp)
     return principal

@@ -101,6 +101,51 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+# The two hot reads (list and one ticket) run hand-written SQL cached per filter combination, and
+# answer with the validated model serialised by pydantic directly (FastAPI would validate the returned
+# model a second time, convert it to plain Python and encode that with json.dumps).
+_TICKET_COLUMNS = ", ".join(c.name for c in tickets.c)
+_ASSIGNMENT_NAMES = tuple(c.name for c in assignments.c)
+# The ticket and its active assignment in one round trip; the assignment's columns come back as `a_<name>`.
+_TICKET_WITH_ASSIGNMENT_SQL = (
+    f"SELECT {', '.join('t.' + c.name for c in tickets.c)}, {', '.join(f'a.{n} AS a_{n}' for n in _ASSIGNMENT_NAMES)} "
+    f"FROM tickets t LEFT JOIN LATERAL (SELECT {', '.join(_ASSIGNMENT_NAMES)} FROM assignments "
+    f"WHERE ticket_id = t.id AND status IN ({', '.join(repr(s) for s in sorted(ACTIVE_STATUSES))}) "
+    f"ORDER BY assigned_at DESC LIMIT 1) a ON true WHERE t.id = $1"
+)
+_ASSIGNMENT_KEYS = tuple((f"a_{n}", n) for n in _ASSIGNMENT_NAMES)
+_LIST_SQL: dict[tuple[str, ...], tuple[str, str]] = {}
+_TOTAL = "aiff_total_rows"
+
+
+def _list_sql(filters: tuple[str, ...]) -> tuple[str, str]:
+    """(page query with the total as a window column, count query) for the filters present, in order."""
+    cached = _LIST_SQL.get(filters)
+    if cached is not None:
+        return cached
+    conds = []
+    for n, name in enumerate(filters, start=1):
+        if name == "q":
+            conds.append(
+                "(" + " OR ".join(f"{col} ILIKE ${n} ESCAPE E'\\\\'" for col in ("title", "description", "ticket_number", "location")) + ")"
+            )
+        else:
+            conds.append(f"{name} = ${n}")
+    where = (" WHERE " + " AND ".join(conds)) if conds else ""
+    n = len(filters)
+    page_sql = (
+        f"SELECT {_TICKET_COLUMNS}, count(*) OVER () AS {_TOTAL} FROM tickets{where} "
+        f"ORDER BY created_at DESC, id DESC LIMIT ${n + 1} OFFSET ${n + 2}"
+    )
+    cached = (page_sql, f"SELECT count(*) FROM tickets{where}")
+    _LIST_SQL[filters] = cached
+    return cached
+
+
+def _json_response(model: Any) -> Response:
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 @router.get("", response_model=TicketPage, summary="List tickets (filtered, paged, newest first)")
 async def list_tickets(
     principal: CurrentUser,
@@ -112,35 +157,42 @@ async def list_tickets(
     q: Annotated[Text | None, Query(max_length=200, description="Text in title, description, number or location.")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> TicketPage:
+) -> Response:
     """Newest first (ties broken by id). Field users see only their team's tickets."""
-    conds = []
+    filters: list[str] = []
+    args: list[Any] = []
     if status is not None:
-        conds.append(tickets.c.status == status)
+        filters.append("status")
+        args.append(status)
     if priority is not None:
-        conds.append(tickets.c.priority == priority)
+        filters.append("priority")
+        args.append(priority)
     if zone is not None:
-        conds.append(tickets.c.zone == zone)
+        filters.append("zone")
+        args.append(zone)
     if assigned_team is not None:
-        conds.append(tickets.c.assigned_team == assigned_team)
+        filters.append("assigned_team")
+        args.append(assigned_team)
     if principal.role == "field":
-        conds.append(tickets.c.assigned_team == (principal.team_id or -1))
+        filters.append("assigned_team")
+        args.append(principal.team_id or -1)
     if q:
-        pattern = _like(q)
-        conds.append(
-            or_(*(col.ilike(pattern, escape="\\") for col in (tickets.c.title, tickets.c.description, tickets.c.ticket_number, tickets.c.location)))
+        filters.append("q")
+        args.append(_like(q))
+    page_sql, count_sql = _list_sql(tuple(filters))
+    rows = await conn.fetch(page_sql, *args, limit, (page - 1) * limit)
+    items = []
+    total = 0
+    for r in rows:
+        item = dict(r)
+        total = item.pop(_TOTAL)
+        items.append(item)
+    if not rows and page > 1:
+        total = await conn.fetchval(count_sql, *args)
+    return _json_response(
+        TicketPage.model_validate(
+            {"items": items, "total": total, "page": page, "limit": limit, "pages": math.ceil(total / limit) if total else 0}
         )
-    total = await fetchval(conn, select(func.count()).select_from(tickets).where(*conds))
-    rows = await fetch(
-        conn,
-        select(tickets).where(*conds).order_by(desc(tickets.c.created_at), desc(tickets.c.id)).limit(limit).offset((page - 1) * limit),
-    )
-    return TicketPage(
-        items=[TicketResponse.model_validate(dict(r)) for r in rows],
-        total=total,
-        page=page,
-        limit=limit,
-        pages=math.ceil(total / limit) if total else 0,
     )
 
 
@@ -204,12 +256,15 @@ async def performance(
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail, summary="One ticket with its active assignment", responses={**NOT_FOUND})
-async def get_ticket(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep) -> TicketDetail:
-    ticket = await load_ticket(conn, ticket_id)
-    if ticket is None:
+async def get_ticket(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep) -> Response:
+    row = await conn.fetchrow(_TICKET_WITH_ASSIGNMENT_SQL, ticket_id)
+    if row is None:
         raise UnknownEntity(f"ticket {ticket_id} not found")
-    _check_visible(principal, ticket)
-    return ticket
+    _check_visible(principal, row)
+    detail = dict(row)
+    assignment = {name: detail.pop(key) for key, name in _ASSIGNMENT_KEYS}
+    detail["assignment"] = assignment if assignment["id"] is not None else None
+    return _json_response(TicketDetail.model_validate(detail))
 
 
 @router.get("/{ticket_id}/assignment", response_model=AssignmentInfo, summary="Why the ticket's team was chosen", responses=NOT_FOUND)
