@@ -36,6 +36,7 @@ class Settings(BaseSettings):
 
     api_host: str = Field("127.0.0.1", alias="AIFF_API_HOST")
     api_port: int = Field(8085, alias="AIFF_API_PORT")
+    api_workers: int = Field(1, alias="AIFF_API_WORKERS", ge=1, description="uvicorn worker processes of `aiff api`.")
     cors_origins: list[str] = Field(default_factory=lambda: ["*"], alias="AIFF_CORS_ORIGINS")
     rate_limit_per_hour: int = Field(1000, alias="AIFF_RATE_LIMIT_PER_HOUR", ge=1)
     rate_limit_window_s: float = Field(3600.0, alias="AIFF_RATE_LIMIT_WINDOW_S", gt=0)
