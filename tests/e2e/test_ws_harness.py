@@ -46,7 +46,7 @@ async def live_api(settings: Settings) -> AsyncIterator[Harness]:
                 await hub.close()
             stop.set()
             await asyncio.gather(task, return_exceptions=True)
-            await consumer.live_handler._watch.close()  # type: ignore[attr-defined]
+            await consumer.live_handler.close()  # type: ignore[attr-defined]
             keys = LiveKeys(settings.topic_prefix)
             await resources.redis.delete(keys.stream, keys.seq)
 

@@ -208,4 +208,6 @@ async def _write_loop(websocket: WebSocket, hub: Hub, client: Client, principal:
 
 
 async def _send(websocket: WebSocket, text: str) -> None:
-    await asyncio.wait_for(websocket.send_text(text), SEND_TIMEOUT_S)
+    # asyncio.timeout, not wait_for: no extra task (and loop round-trip) per message and client.
+    async with asyncio.timeout(SEND_TIMEOUT_S):
+        await websocket.send_text(text)

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 QUEUE_MAX = 256
 """Messages a client may have waiting before it is resynced (module attribute: tests lower it)."""
 KPI_INTERVAL_S = 1.0
+KPI_SETTLE_S = 0.25
+"""The live consumer no longer waits for the projector: KPIs (read from Postgres) are computed at least this
+long after the change that triggered them, so the projector has normally committed it by then."""
 
 
 class _Resync:
@@ -211,7 +214,7 @@ class Hub:
         self._kpi_task = asyncio.create_task(self._send_kpis(), name="aiff-live-kpis")
 
     async def _send_kpis(self) -> None:
-        wait = self._kpi_last + KPI_INTERVAL_S - time.monotonic()
+        wait = max(KPI_SETTLE_S, self._kpi_last + KPI_INTERVAL_S - time.monotonic())
         if wait > 0:
             await asyncio.sleep(wait)
         self._kpi_last = time.monotonic()

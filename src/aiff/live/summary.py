@@ -39,6 +39,14 @@ class _Touched:
     teams: set[int] = field(default_factory=set)
     zone: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    events: list[tuple[str, dict[str, Any], str | None]] = field(default_factory=list)
+    """(type, data, time) of each event, in log order (for `aiff.live.state`)."""
+    deleted: bool = False
+    shown: bool = False
+
+    @property
+    def first_type(self) -> str:
+        return self.events[0][0] if self.events else ""
 
 
 def coalesce(records: list[Record]) -> tuple[dict[int, _Touched], dict[int, _Touched], bool]:
@@ -72,6 +80,7 @@ def coalesce(records: list[Record]) -> tuple[dict[int, _Touched], dict[int, _Tou
             continue  # zone settings and unknown types: not shown live
         t.types.append(etype)
         t.time = event.get("time") or t.time
+        t.events.append((etype, data, event.get("time")))
         for key in ("team_id", "replaces_team_id"):
             if isinstance(data.get(key), int):
                 t.teams.add(data[key])
