@@ -51,9 +51,12 @@ stop_one() {
 
 case "${1:-}" in
   start)
-    # Two processes: the latency-sensitive consumers, and the CPU-heavy analytics/AI ones beside them.
+    # Three processes, so that CPU-heavy work never delays the projector and the live feed: the projector
+    # and live consumers, the assignment engine (its solves), and analytics + AI (models, reports).
     # shellcheck disable=SC2086
-    start_worker worker ${AIFF_WORKERS:-projector assignment live}
+    start_worker worker ${AIFF_WORKERS:-projector live}
+    # shellcheck disable=SC2086
+    [ -n "${AIFF_ENGINE_WORKERS-assignment}" ] && start_worker worker-engine ${AIFF_ENGINE_WORKERS-assignment}
     # shellcheck disable=SC2086
     [ -n "${AIFF_INSIGHT_WORKERS-analytics ai}" ] && start_worker worker-insights ${AIFF_INSIGHT_WORKERS-analytics ai}
     if "$BIN/python" -c "import aiff.api.serve" 2>/dev/null; then
@@ -61,10 +64,10 @@ case "${1:-}" in
       wait_for api 60 "curl -fs -o /dev/null http://127.0.0.1:$PORT/health"
     fi
     ;;
-  stop) stop_one api; stop_one worker; stop_one worker-insights ;;
+  stop) stop_one api; stop_one worker; stop_one worker-engine; stop_one worker-insights ;;
   status)
     total=0
-    for n in worker worker-insights api kafka postgres redis; do
+    for n in worker worker-engine worker-insights api kafka postgres redis; do
       if running "$n"; then
         pid=$(cat "$RUN/$n.pid")
         # a process and its children (Postgres backends): proportional set size, so shared pages count once
