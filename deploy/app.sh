@@ -97,8 +97,9 @@ case "${1:-}" in
       echo "  API docs (OpenAPI)    http://127.0.0.1:$PORT/docs"
       [ -f "$STATE/admin-password" ] && echo "  login                 admin / $(cat "$STATE/admin-password")   (saved in $STATE/admin-password)"
     fi
-    echo "  Postgres read models  psql postgresql://aiff:aiffpass@127.0.0.1:55432/aiff_db"
-    echo "  Kafka                 127.0.0.1:19092 (topics aiff.tickets, aiff.teams, aiff.requests, aiff.dead-letters)"
+    prefix="${AIFF_TOPIC_PREFIX:-aiff}"
+    echo "  Postgres read models  psql ${DATABASE_URL:-postgresql://aiff:aiffpass@127.0.0.1:55432/aiff_db}"
+    echo "  Kafka                 ${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:19092} (topics $prefix.tickets, $prefix.teams, $prefix.requests, $prefix.dead-letters)"
     echo "  logs                  $LOGS/"
     echo "  stop everything       make down"
     ;;
