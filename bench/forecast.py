@@ -14,7 +14,6 @@ import asyncio
 import sys
 import time
 from collections import defaultdict
-from datetime import timedelta
 
 import numpy as np
 

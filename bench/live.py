@@ -27,7 +27,7 @@ import asyncio
 import json
 import statistics
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 from websockets.asyncio.client import connect

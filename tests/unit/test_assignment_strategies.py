@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import numpy as np
 import pytest
 
 from aiff.assignment import STRATEGIES, Criteria, TeamSpec, TicketSpec, choose
@@ -135,7 +134,6 @@ def test_sparse_equals_exact_on_medium_cases(seed):
 
 
 def test_optimal_beats_baselines_on_cost():
-    from aiff.assignment.greedy import greedy_indices
     from aiff.assignment.nearest import nearest_indices
     from aiff.assignment.optimal import _finish
     sc = make_scenario(500, 80, seed=3)

@@ -41,7 +41,7 @@ from aiff.demo.places import PLACES, PLACES_BY_ZONE, ZONE_POPULATION, Place
 from aiff.events.envelope import Envelope
 from aiff.events.teams import TeamCreated, ZoneConfigured, team_event
 from aiff.events.tickets import TicketAssigned, TicketCreated, TicketStatusChanged
-from aiff.events.vocabulary import OPEN_STATUSES, PRIORITIES, SKILLS, SLA_HOURS
+from aiff.events.vocabulary import OPEN_STATUSES, SKILLS, SLA_HOURS
 from aiff.geo import haversine_km, haversine_matrix
 from aiff.zones import ZONES
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import desc, func, or_, select
+from sqlalchemy import desc, func, select
 
 from aiff.api.commands import API_SOURCE, publish, publish_and_wait
 from aiff.api.deps import ConnDep, CorrelationId, CurrentUser, Dispatcher, ResourcesDep, WaiterDep
@@ -35,7 +35,6 @@ from aiff.api.schemas import (
     TicketOverview,
     TicketPage,
     TicketPerformance,
-    TicketResponse,
     TicketUpdate,
     ZoneName,
 )
