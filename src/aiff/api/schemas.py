@@ -285,6 +285,10 @@ class Accepted(BaseModel):
     event_id: str
 
 
+ACCEPTED_DOC = {202: {"model": Accepted, "description": "Published, not yet applied; poll `location`."}}
+"""The OpenAPI entry of a write that answers 202 when the projector has not applied it in time."""
+
+
 class AssignmentInfo(BaseModel):
     team_id: int
     status: str

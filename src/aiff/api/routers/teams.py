@@ -13,6 +13,7 @@ from aiff.api.commands import API_SOURCE, publish_and_wait
 from aiff.api.deps import Admin, ConnDep, CorrelationId, CurrentUser, ResourcesDep, WaiterDep
 from aiff.api.errors import ERROR_RESPONSES, NOT_FOUND
 from aiff.api.schemas import (
+    ACCEPTED_DOC,
     MAX_INT,
     Accepted,
     EnhancedTeamResponse,
@@ -32,7 +33,6 @@ from aiff.projections.schema import teams, tickets, zones
 router = APIRouter(prefix="/auth/teams", tags=["teams"], responses=ERROR_RESPONSES)
 
 TeamIdPath = Annotated[int, Path(ge=1, le=MAX_INT, description="Team id.")]
-ACCEPTED_DOC = {202: {"model": Accepted, "description": "Published, not yet applied; poll `location`."}}
 
 _open = (
     select(tickets.c.assigned_team.label("team_id"), func.count().label("open_tickets"))

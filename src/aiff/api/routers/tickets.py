@@ -17,6 +17,7 @@ from aiff.api.deps import ConnDep, CorrelationId, CurrentUser, Dispatcher, Resou
 from aiff.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
 from aiff.api.routers.teams import load_team
 from aiff.api.schemas import (
+    ACCEPTED_DOC,
     MAX_BIGINT,
     MAX_INT,
     Accepted,
@@ -51,7 +52,6 @@ from aiff.projections.schema import assignments, event_history, tickets
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
 
 TicketIdPath = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="Ticket id.")]
-ACCEPTED_DOC = {202: {"model": Accepted, "description": "Published, not yet applied; poll `location`."}}
 FIELD_STATUSES = frozenset({"in_progress", "completed"})
 
 
