@@ -46,7 +46,7 @@ def _serve_worker_metrics(port: int) -> None:
 
 
 async def _run_workers(names: list[str]) -> None:
-    from aiff.bootstrap import open_resources
+    from aiff.bootstrap import freeze_startup_heap, open_resources
     from aiff.projections.migrate import wait_for_database
 
     settings = get_settings()
@@ -58,6 +58,7 @@ async def _run_workers(names: list[str]) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with open_resources(settings, with_redis=True, pool_size=4 + 2 * len(names)) as resources:
         consumers = [importlib.import_module(CONSUMERS[n]).build(resources) for n in names]
+        freeze_startup_heap()
         logging.getLogger("aiff").info("workers running: %s", ", ".join(names))
         tasks = [asyncio.create_task(c.run(stop), name=n) for c, n in zip(consumers, names)]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -70,9 +71,8 @@ async def _run_workers(names: list[str]) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     # Batches hold thousands of short-lived, acyclic objects: automatic collections would dominate the cost.
-    # The consume loop collects explicitly every few batches instead (see runner.BatchConsumer.run).
-    gc.collect()
-    gc.freeze()
+    # The consume loop collects explicitly every few batches instead (see runner.BatchConsumer.run), and the
+    # heap built at start-up is frozen once the consumers are built (bootstrap.freeze_startup_heap).
     gc.disable()
     names = args.consumers or _available_consumers()
     unknown = [n for n in names if n not in CONSUMERS]

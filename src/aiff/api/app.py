@@ -23,7 +23,7 @@ from aiff.api.middleware import API_PREFIX, GatewayMiddleware
 from aiff.api.ratelimit import RateLimiter
 from aiff.api.readyourwrites import PositionWaiter
 from aiff.api.routers import auth, health, teams, tickets
-from aiff.bootstrap import open_resources
+from aiff.bootstrap import freeze_startup_heap, open_resources
 from aiff.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, *, rate_limit_window_s: float |
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_resources(settings, with_redis=True, pool_size=20) as resources:
+        async with open_resources(settings, with_redis=True, pool_size=20, request_sessions=True) as resources:
             waiter = PositionWaiter(settings.asyncpg_dsn, resources.pool)
             await waiter.start()
             app.state.resources = resources
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, *, rate_limit_window_s: float |
             app.state.rate_limiter = RateLimiter(
                 resources.redis, limit=settings.rate_limit_per_hour, window_s=window, namespace=settings.topic_prefix
             )
+            freeze_startup_heap()
             try:
                 yield
             finally:
