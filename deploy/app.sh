@@ -32,9 +32,12 @@ wait_for() {
 }
 
 start_worker() {
-  local name=$1; shift
+  # start_worker NAME METRICS_PORT_OFFSET NICENESS CONSUMER...; each process serves /metrics on its own port.
+  local name=$1 offset=$2 niceness=$3; shift 3
   local mark; mark=$(stat -c %s "$LOGS/$name.log" 2>/dev/null || echo 0)
-  start_one "$name" "$BIN/aiff" worker "$@"
+  local base="${AIFF_WORKER_METRICS_PORT:-9108}" port=0
+  [ "$base" != 0 ] && port=$((base + offset))
+  AIFF_WORKER_METRICS_PORT=$port start_one "$name" nice -n "$niceness" "$BIN/aiff" worker "$@"
   wait_for "$name" 60 "tail -c +$((mark + 1)) '$LOGS/$name.log' | grep -q 'workers running'"
 }
 
@@ -51,23 +54,27 @@ stop_one() {
 
 case "${1:-}" in
   start)
-    # Three processes, so that CPU-heavy work never delays the projector and the live feed: the projector
-    # and live consumers, the assignment engine (its solves), and analytics + AI (models, reports).
+    # Four processes, so that CPU-heavy work never delays the projector or the live feed: the projector, the
+    # live feed (latency-critical: Kafka -> Redis), the assignment engine (its solves), and analytics + AI
+    # (models, reports). Analytics and AI run at a lower CPU priority: when the 2 cores are busy, the
+    # projector, the live feed and the API go first and the insights catch up afterwards.
     # shellcheck disable=SC2086
-    start_worker worker ${AIFF_WORKERS:-projector live}
+    start_worker worker 0 0 ${AIFF_WORKERS:-projector}
     # shellcheck disable=SC2086
-    [ -n "${AIFF_ENGINE_WORKERS-assignment}" ] && start_worker worker-engine ${AIFF_ENGINE_WORKERS-assignment}
+    [ -n "${AIFF_LIVE_WORKERS-live}" ] && start_worker worker-live 1 0 ${AIFF_LIVE_WORKERS-live}
     # shellcheck disable=SC2086
-    [ -n "${AIFF_INSIGHT_WORKERS-analytics ai}" ] && start_worker worker-insights ${AIFF_INSIGHT_WORKERS-analytics ai}
+    [ -n "${AIFF_ENGINE_WORKERS-assignment}" ] && start_worker worker-engine 2 0 ${AIFF_ENGINE_WORKERS-assignment}
+    # shellcheck disable=SC2086
+    [ -n "${AIFF_INSIGHT_WORKERS-analytics ai}" ] && start_worker worker-insights 3 "${AIFF_INSIGHT_NICE:-10}" ${AIFF_INSIGHT_WORKERS-analytics ai}
     if "$BIN/python" -c "import aiff.api.serve" 2>/dev/null; then
       start_one api "$BIN/aiff" api --port "$PORT"
       wait_for api 60 "curl -fs -o /dev/null http://127.0.0.1:$PORT/health"
     fi
     ;;
-  stop) stop_one api; stop_one worker; stop_one worker-engine; stop_one worker-insights ;;
+  stop) stop_one api; stop_one worker; stop_one worker-live; stop_one worker-engine; stop_one worker-insights ;;
   status)
     total=0
-    for n in worker worker-engine worker-insights api kafka postgres redis; do
+    for n in worker worker-live worker-engine worker-insights api kafka postgres redis; do
       if running "$n"; then
         pid=$(cat "$RUN/$n.pid")
         # a process and its children (Postgres backends): proportional set size, so shared pages count once

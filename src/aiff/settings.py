@@ -49,7 +49,11 @@ class Settings(BaseSettings):
     projector_batch_timeout_ms: int = Field(50, alias="AIFF_PROJECTOR_BATCH_TIMEOUT_MS", ge=1)
 
     live_projector_wait_s: float = Field(
-        5.0, alias="AIFF_LIVE_PROJECTOR_WAIT_S", description="How long live updates wait for the projector before going out."
+        0.0,
+        alias="AIFF_LIVE_PROJECTOR_WAIT_S",
+        ge=0,
+        description="0: live updates go out as soon as Kafka has the events (events-first); > 0: they wait up to "
+        "this long for the projector and show the rows read back from Postgres (consistent).",
     )
     assignment_strategy: Literal["greedy", "nearest", "optimal"] = Field("optimal", alias="AIFF_ASSIGNMENT_STRATEGY")
     assignment_shadow_strategy: Literal["greedy", "nearest", "optimal", ""] = Field(

@@ -19,6 +19,7 @@ from aiokafka.structs import TopicPartition
 
 from aiff.api.app import create_app
 from aiff.api.security import create_access_token, hash_password
+from aiff.api.serve import SERVER_OPTIONS
 from aiff.bootstrap import Resources, open_resources
 from aiff.consumers import projector
 from aiff.settings import Settings
@@ -107,7 +108,7 @@ async def running_api(settings: Settings, *, rate_limit_window_s: float | None =
         projector_task = asyncio.create_task(consumer.run(stop), name="projector")
         port = _free_port()
         app = create_app(settings, rate_limit_window_s=rate_limit_window_s)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **SERVER_OPTIONS))
         server_task = asyncio.create_task(server.serve(), name="uvicorn")
         try:
             while not server.started:

@@ -82,8 +82,13 @@ async def test_dashboard_live_flow_and_field_portal(live_harness: Harness, recor
             await page.get_by_test_id("assign-team").select_option(str(h.team_id))
             await page.get_by_test_id("assign-submit").click()
             await expect(page.get_by_test_id(f"status-{created['id']}")).to_have_text("assigned", timeout=5000)
-            async with h.resources.pool.acquire() as conn:
-                assert await conn.fetchval("SELECT status FROM tickets WHERE id = $1", created["id"]) == "assigned"
+
+            # The live feed runs ahead of the projector (events-first), so the projection is awaited, not read once.
+            async def assigned_in_projection() -> bool:
+                async with h.resources.pool.acquire() as conn:
+                    return await conn.fetchval("SELECT status FROM tickets WHERE id = $1", created["id"]) == "assigned"
+
+            await wait_until(assigned_in_projection, timeout=10, what="the projection to show 'assigned'")
             assert await _assigned_on_kafka(h, created["id"], h.team_id)
             await page.screenshot(path=str(SHOTS / "dashboard-ticket-detail.png"), full_page=True)
             for view in ("teams", "planning", "map", "assistant"):

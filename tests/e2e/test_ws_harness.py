@@ -27,14 +27,7 @@ from tests.helpers import isolated_settings
 async def live_api(settings: Settings) -> AsyncIterator[Harness]:
     async with running_api(settings) as harness:
         resources = harness.resources
-        topics = [resources.topics.tickets, resources.topics.teams]
-        async with resources.pool.acquire() as conn:
-            await conn.executemany(
-                "INSERT INTO projection_positions (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0) "
-                "ON CONFLICT DO NOTHING",
-                [(live.NAME, t, p) for t in topics for p in range(settings.topic_partitions)],
-            )
-        consumer = live.build(resources)
+        consumer = live.build(resources, fresh_from_end=False)
         stop = asyncio.Event()
         task = asyncio.create_task(consumer.run(stop), name="live")
         try:
@@ -48,7 +41,7 @@ async def live_api(settings: Settings) -> AsyncIterator[Harness]:
             await asyncio.gather(task, return_exceptions=True)
             await consumer.live_handler.close()  # type: ignore[attr-defined]
             keys = LiveKeys(settings.topic_prefix)
-            await resources.redis.delete(keys.stream, keys.seq)
+            await resources.redis.delete(keys.stream, keys.seq, keys.positions(live.NAME))
 
 
 @pytest.fixture

@@ -113,6 +113,28 @@ async def test_duplicates_found_nearby(loaded):
     assert list(row["duplicate_of"]) == [1000]
 
 
+async def test_a_repeated_creation_in_one_batch_is_enriched_once(loaded):
+    """Upstream may send a creation twice; the consumer keeps the first (like the projector) and goes on."""
+    resources, _ = loaded
+    pool = resources.pool
+
+    def created(ticket_id: int, title: str):
+        return ticket_event(TicketCreated, {"ticket_id": ticket_id, "title": title, "priority": "medium", "zone": "Sabah",
+                                            "latitude": 5.5, "longitude": 116.5})  # fmt: skip
+
+    await resources.publisher.publish_many([created(2002, "Tiang roboh"), created(2002, "Tiang roboh (again)"), created(2003, "Lampu padam")])
+
+    async def enrichments_projected():
+        return await pool.fetchval(
+            "SELECT count(DISTINCT entity_id) FROM event_history WHERE type = 'aiff.ticket.enriched.v1' AND entity_id IN ('2002', '2003')"
+        ) == 2
+
+    await wait_until(enrichments_projected, timeout=60, what="TicketEnriched of 2002 and 2003 projected")
+    assert await pool.fetchval("SELECT count(*) FROM ticket_enrichments WHERE ticket_id IN (2002, 2003)") == 2
+    titles = await pool.fetchval("SELECT count(*) FROM event_history WHERE type = 'aiff.ticket.enriched.v1' AND entity_id = '2002'")
+    assert titles == 1
+
+
 async def test_chat_counts_match_sql_in_english_and_malay(loaded):
     resources, _ = loaded
     pool = resources.pool

@@ -12,7 +12,7 @@ from aiff.ai.engine import AiEngine
 from aiff.ai.insights import refresh_insights
 from aiff.bootstrap import Resources
 from aiff.consumers.analytics import decode_all
-from aiff.consumers.runner import BatchConsumer, consumer_config
+from aiff.consumers.runner import THROUGHPUT_FETCH, BatchConsumer, consumer_config
 from aiff.events.producer import EventPublisher
 from aiff.events.tickets import TicketCreated
 from aiff.projections.projector import Record, Rejected
@@ -42,7 +42,7 @@ class AiWorker:
             await self.engine.train(self.pool)  # first batch waits: enrich with the best model available
         elif time.time() - self.engine.trained_at > self.retrain_every_s and (self._training is None or self._training.done()):
             self._training = asyncio.create_task(self._retrain())  # later ones train beside the stream
-        created = [e for e in decode_all(records) if isinstance(e, TicketCreated)]
+        created = _first_creation_per_ticket(decode_all(records))
         events = await self.engine.enrich(conn, created)
         if time.time() - self._insights_at > self.insights_every_s:
             await refresh_insights(conn)
@@ -62,8 +62,20 @@ class AiWorker:
 def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     """The AI consumer on the tickets topic (smaller batches: it does per-ticket model work)."""
     s = resources.settings
-    config = consumer_config(s, name, [resources.topics.tickets], batch_size=min(s.projector_batch_size, 1000))
+    config = consumer_config(s, name, [resources.topics.tickets], batch_size=min(s.projector_batch_size, 1000), **THROUGHPUT_FETCH)
     worker = AiWorker(resources.pool, resources.publisher)
     consumer = BatchConsumer(config, resources.pool, resources.publisher, worker.handle)
     consumer.worker = worker  # type: ignore[attr-defined]  # for tests and status
     return consumer
+
+
+def _first_creation_per_ticket(events: list) -> list[TicketCreated]:
+    """The batch's TicketCreated events, one per ticket: the projector keeps the first creation of an id and
+    refuses repeats, and one upsert may not touch the same row twice."""
+    seen: set[int] = set()
+    out = []
+    for e in events:
+        if isinstance(e, TicketCreated) and e.data.ticket_id not in seen:
+            seen.add(e.data.ticket_id)
+            out.append(e)
+    return out

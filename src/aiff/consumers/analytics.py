@@ -9,7 +9,7 @@ import asyncpg
 
 from aiff.analytics import store
 from aiff.bootstrap import Resources
-from aiff.consumers.runner import BatchConsumer, consumer_config
+from aiff.consumers.runner import THROUGHPUT_FETCH, BatchConsumer, consumer_config
 from aiff.errors import ContractViolation
 from aiff.events.envelope import Envelope
 from aiff.events.producer import EventPublisher
@@ -71,5 +71,5 @@ def make_handler(publisher: EventPublisher):
 def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     """The analytics consumer: tickets and teams topics, big batches, no dead-lettering (the projector does)."""
     s = resources.settings
-    config = consumer_config(s, name, [resources.topics.tickets, resources.topics.teams])
+    config = consumer_config(s, name, [resources.topics.tickets, resources.topics.teams], **THROUGHPUT_FETCH)
     return BatchConsumer(config, resources.pool, resources.publisher, make_handler(resources.publisher))

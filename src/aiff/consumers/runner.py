@@ -60,6 +60,14 @@ class ConsumerConfig:
     dead_letter: bool = False
     max_attempts: int = 12
     session_timeout_ms: int = 10_000
+    fetch_min_bytes: int = 1
+    """> 1 lets the broker hold a fetch until this much data (or `fetch_max_wait_ms`): fewer, larger batches."""
+    fetch_max_wait_ms: int = 500
+
+
+THROUGHPUT_FETCH = {"fetch_min_bytes": 256 * 1024, "fetch_max_wait_ms": 250}
+"""For consumers nobody waits on event by event (analytics, AI): at most ~4 fetches and batches a second
+under a trickle of events instead of one per event, which is most of their CPU and much of the broker's."""
 
 
 def consumer_config(settings: Settings, name: str, topics: list[str], **overrides: object) -> ConsumerConfig:
@@ -117,6 +125,8 @@ class BatchConsumer:
             max_partition_fetch_bytes=8 * 1024 * 1024,
             session_timeout_ms=self.config.session_timeout_ms,
             heartbeat_interval_ms=max(1000, self.config.session_timeout_ms // 4),
+            fetch_min_bytes=self.config.fetch_min_bytes,
+            fetch_max_wait_ms=self.config.fetch_max_wait_ms,
         )
 
     async def seek_to_stored(self, assigned: set[TopicPartition]) -> None:

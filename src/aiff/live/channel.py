@@ -4,10 +4,13 @@ Keys (under the topic prefix, so isolated test environments stay apart):
 - `{prefix}:live`         pub/sub channel carrying each message as JSON text;
 - `{prefix}:live:stream`  a stream of the same messages, entry id `<seq>-0`, trimmed to ~`maxlen` entries,
                           so a reconnecting client can resume from its last seq without gaps;
-- `{prefix}:live:seq`     the last seq handed out.
+- `{prefix}:live:seq`     the last seq handed out;
+- `{prefix}:live:positions:{consumer}`  a hash `topic:partition` -> next Kafka offset of the live consumer.
 
-A Lua script allocates the seq, appends to the stream and publishes in one atomic step, so seqs are dense
-and ordered in both the stream and the channel even with several live consumer instances.
+A Lua script allocates the seq, appends to the stream, publishes and records the consumer's Kafka positions
+in one atomic step, so seqs are dense and ordered in both the stream and the channel even with several live
+consumer instances, and a message is on the feed exactly when the positions after it are stored: the live
+feed's hot path touches Redis only (one round trip per batch), never Postgres.
 """
 
 from __future__ import annotations
@@ -33,8 +36,21 @@ end
 local msg = '{"type":"events","seq":' .. seq .. ',' .. ARGV[1]
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'm', msg)
 redis.call('PUBLISH', KEYS[3], msg)
+if #ARGV > 2 then
+  redis.call('HSET', KEYS[4], unpack(ARGV, 3))
+end
 return seq
 """
+
+Positions = dict[tuple[str, int], int]
+"""Next Kafka offset to read per (topic, partition)."""
+
+
+def _position_args(positions: Positions | None) -> list[str | int]:
+    args: list[str | int] = []
+    for (topic, partition), offset in (positions or {}).items():
+        args += [f"{topic}:{partition}", offset]
+    return args
 
 
 @dataclass(frozen=True)
@@ -53,22 +69,42 @@ class LiveKeys:
     def seq(self) -> str:
         return f"{self.prefix}:live:seq"
 
+    def positions(self, consumer: str) -> str:
+        return f"{self.prefix}:live:positions:{consumer}"
+
 
 class LivePublisher:
     """Publishes messages `{"type":"events","seq":N,"events":[...],"kpis_changed":bool,"ts":float}`."""
 
-    def __init__(self, redis: aioredis.Redis, keys: LiveKeys, maxlen: int = DEFAULT_MAXLEN) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: LiveKeys, maxlen: int = DEFAULT_MAXLEN, consumer: str = "live") -> None:
         self._redis = redis
         self.keys = keys
         self._maxlen = maxlen
+        self._positions_key = keys.positions(consumer)
         self._script = redis.register_script(_PUBLISH_LUA)
 
-    async def publish(self, body: dict[str, Any]) -> int:
-        """Publish one message (body without type/seq); returns its seq."""
+    async def publish(self, body: dict[str, Any], positions: Positions | None = None) -> int:
+        """Publish one message (body without type/seq), storing `positions` with it atomically; returns its seq."""
         encoded = orjson.dumps(body).decode()
         assert encoded.startswith("{") and len(encoded) > 2
-        seq = await self._script(keys=[self.keys.seq, self.keys.stream, self.keys.channel], args=[encoded[1:], self._maxlen])
+        keys = [self.keys.seq, self.keys.stream, self.keys.channel, self._positions_key]
+        seq = await self._script(keys=keys, args=[encoded[1:], self._maxlen, *_position_args(positions)])
         return int(seq)
+
+    async def store_positions(self, positions: Positions) -> None:
+        """Record positions after a batch that produced no message."""
+        if positions:
+            await self._redis.hset(self._positions_key, mapping={f"{t}:{p}": o for (t, p), o in positions.items()})
+
+    async def load_positions(self) -> Positions:
+        """The stored positions (empty for a fresh consumer, or after Redis lost its data)."""
+        stored = await self._redis.hgetall(self._positions_key)
+        out: Positions = {}
+        for field, value in stored.items():
+            name = field.decode() if isinstance(field, bytes) else field
+            topic, _, partition = name.rpartition(":")
+            out[(topic, int(partition))] = int(value)
+        return out
 
 
 async def current_seq(redis: aioredis.Redis, keys: LiveKeys) -> int:

@@ -4,7 +4,8 @@
 each entity's events, in log order, into a cached row:
 - a ticket's row comes from its TicketCreated event (zone, priority, title, coordinates, due date as the
   projector computes it), else from the cache, else from ONE batched `SELECT ... WHERE id = ANY($1)` for
-  every miss of the batch (the projector normally applied those older events long ago);
+  every miss of the batch (the projector normally applied those older events long ago) -- the only time
+  the live feed reads Postgres;
 - assigned / unassigned / status_changed / updated / deleted change that row the way the projector's fold
   does (`aiff.projections.fold`), including its lifecycle check: an event the projector would refuse
   (`transition_error`) is not shown, and leaves the cached row alone;
@@ -99,19 +100,21 @@ class LiveState:
         self._pending: list[tuple[_Lru, int, Row | None]] = []
 
     # -- loading -----------------------------------------------------------------------------------
-    async def _load(self, conn: asyncpg.Connection, tickets: dict[int, _Touched], teams: dict[int, _Touched]) -> None:
+    async def _load(self, pool: asyncpg.Pool, tickets: dict[int, _Touched], teams: dict[int, _Touched]) -> None:
         t_miss = [tid for tid, t in tickets.items() if tid not in self.tickets and t.first_type != "aiff.ticket.created.v1"]
         g_miss = [tid for tid, t in teams.items() if tid not in self.teams and t.first_type != "aiff.team.created.v1"]
-        if t_miss:
-            self.misses += len(t_miss)
-            rows = await conn.fetch(f"SELECT id, {', '.join(TICKET_COLUMNS)} FROM tickets WHERE id = ANY($1::bigint[])", t_miss)
-            for r in rows:
-                self.tickets.put(r["id"], {k: r[k] for k in TICKET_COLUMNS})
-        if g_miss:
-            self.misses += len(g_miss)
-            rows = await conn.fetch(f"SELECT id, {', '.join(TEAM_COLUMNS)} FROM teams WHERE id = ANY($1::int[])", g_miss)
-            for r in rows:
-                self.teams.put(r["id"], {k: r[k] for k in TEAM_COLUMNS})
+        if not (t_miss or g_miss):
+            return  # the common case: no Postgres round trip at all
+        self.misses += len(t_miss) + len(g_miss)
+        async with pool.acquire() as conn:
+            if t_miss:
+                rows = await conn.fetch(f"SELECT id, {', '.join(TICKET_COLUMNS)} FROM tickets WHERE id = ANY($1::bigint[])", t_miss)
+                for r in rows:
+                    self.tickets.put(r["id"], {k: r[k] for k in TICKET_COLUMNS})
+            if g_miss:
+                rows = await conn.fetch(f"SELECT id, {', '.join(TEAM_COLUMNS)} FROM teams WHERE id = ANY($1::int[])", g_miss)
+                for r in rows:
+                    self.teams.put(r["id"], {k: r[k] for k in TEAM_COLUMNS})
 
     # -- folding -----------------------------------------------------------------------------------
     def _fold_ticket(self, tid: int, t: _Touched) -> Row | None:
@@ -219,11 +222,14 @@ class LiveState:
         self._pending = []
 
     # -- entries -----------------------------------------------------------------------------------
-    async def entries(self, conn: asyncpg.Connection, records: list[Record]) -> tuple[list[dict[str, Any]], bool]:
-        """The entries of one live message for `records` (same shape as `summary.build_entries`)."""
+    async def entries(self, pool: asyncpg.Pool, records: list[Record]) -> tuple[list[dict[str, Any]], bool]:
+        """The entries of one live message for `records` (same shape as `summary.build_entries`).
+
+        `pool` is only used (one connection, one query per kind) when the batch touches entities not cached.
+        """
         self._pending = []
         touched_tickets, touched_teams, kpis_changed = coalesce(records)
-        await self._load(conn, touched_tickets, touched_teams)
+        await self._load(pool, touched_tickets, touched_teams)
         out: list[dict[str, Any]] = []
         for tid, t in touched_tickets.items():
             row = self._fold_ticket(tid, t)
