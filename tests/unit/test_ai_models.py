@@ -122,3 +122,15 @@ def test_intent_parser(message, intent, slots):
 def test_language_detection():
     assert parse("berapa tiket kritikal terbuka di Sabah?").language == "ms"
     assert parse("how many critical tickets are open in Sabah?").language == "en"
+
+
+def test_similarities_compare_each_query_with_its_own_candidates() -> None:
+    from aiff.ai.text import similarities
+
+    queries = ["Kabel fiber putus di Jalan Gaya", "Power outage at the substation"]
+    candidates = [["Kabel fiber putus di Jalan Gaya", "Lampu jalan rosak", "kabel fiber putus jalan gaya"], []]
+    first, second = similarities(queries, candidates)
+    assert first[0] > 0.99  # the same text
+    assert first[2] > 0.6 > first[1]  # near copy vs unrelated
+    assert second.shape == (0,)
+    assert [len(s) for s in similarities(["x"], [[]])] == [0]

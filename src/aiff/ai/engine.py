@@ -8,14 +8,15 @@ import json
 import logging
 import time
 import uuid
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from aiff.ai.sla_risk import SlaRiskModel
-from aiff.ai.text import TextModels, ticket_text, tfidf_similarity, urgency_cues
+from aiff.ai.text import TextModels, similarities, ticket_text, urgency_cues
 from aiff.events.envelope import Envelope
 from aiff.events.tickets import TicketCreated, TicketEnriched, ticket_event
 from aiff.events.vocabulary import OPEN_STATUSES
@@ -29,6 +30,7 @@ DUPLICATE_RADIUS_KM = 2.0
 DUPLICATE_WINDOW = timedelta(hours=48)
 DUPLICATE_MIN_SIMILARITY = 0.5
 DUPLICATE_MAX_CANDIDATES = 50  # the most recent ones: keeps a burst of look-alike tickets from going quadratic
+SIMILARITY_CHUNK = 64  # tickets whose duplicate candidates are compared in one vectorizer call
 SLA_RISK_INSIGHT = 0.7
 TRAINING_LIMIT = 8_000  # newest tickets; ~15 s of CPU for both text models
 
@@ -94,26 +96,38 @@ class AiEngine:
                WHERE zone = ANY($1::text[]) AND created_at >= $2 AND created_at <= $3""",
             zones, t_min - max(DUPLICATE_WINDOW, timedelta(hours=24)), t_max,
         )  # fmt: skip
-        pool = [dict(r) for r in recent]
+        pool = _RecentByZone(dict(r) for r in recent)
         times_by_zone: dict[str, list[float]] = defaultdict(list)
-        for r in pool:
+        for r in recent:
             times_by_zone[r["zone"]].append(r["created_at"].timestamp())
         for v in times_by_zone.values():
             v.sort()
 
-        events, rows, insights = [], [], []
-        for n, (e, text, cat, pri) in enumerate(zip(created, texts, cats, pris)):
-            if n and n % 50 == 0:
-                await asyncio.sleep(0)  # let the other consumers of this process (and their heartbeats) run
+        facts, candidates = [], []
+        for e, cat in zip(created, cats):
             d = e.data
             zone = canonical_zone(d.zone) or d.zone
             category = d.category or cat.label
-            dupes = self._duplicates(pool, d.ticket_id, zone, category, d.latitude, d.longitude, e.time, text)
+            candidates.append(_duplicate_candidates(pool, d.ticket_id, zone, category, d.latitude, d.longitude, e.time))
             times = times_by_zone[zone]
             ts = e.time.timestamp()
-            load = bisect_left(times, ts) - bisect_left(times, ts - 86400)
+            facts.append((zone, category, bisect_left(times, ts) - bisect_left(times, ts - 86400)))
+            # This ticket is a duplicate candidate for later tickets of the same batch.
+            pool.add({"id": d.ticket_id, "title": d.title, "description": d.description, "category": category, "zone": zone, "status": "open", "latitude": d.latitude, "longitude": d.longitude, "created_at": e.time})
+        duplicates = []
+        for at in range(0, len(created), SIMILARITY_CHUNK):
+            if at:
+                await asyncio.sleep(0)  # let the other consumers of this process (and their heartbeats) run
+            chunk = candidates[at : at + SIMILARITY_CHUNK]
+            sims = similarities(texts[at : at + SIMILARITY_CHUNK], [[ticket_text(r["title"], r["description"]) for r in c] for c in chunk])
+            duplicates += [_most_similar(c, s) for c, s in zip(chunk, sims)]
+        facts = [(zone, category, dupes, load) for (zone, category, load), dupes in zip(facts, duplicates)]
+        risks = self.sla.predict_many([(e.data.priority, category, e.time, load) for e, (_, category, _, load) in zip(created, facts)])
+
+        events, rows, insights = [], [], []
+        for e, text, cat, pri, (zone, category, dupes, load), risk in zip(created, texts, cats, pris, facts, risks):
+            d = e.data
             priority = d.priority
-            risk = self.sla.predict(priority, category, e.time, load)
             enrichment = {
                 "ticket_id": d.ticket_id, "suggested_category": cat.label, "category_confidence": cat.confidence,
                 "suggested_priority": pri.label, "priority_confidence": pri.confidence, "urgency_cues": urgency_cues(text),
@@ -121,8 +135,6 @@ class AiEngine:
             }  # fmt: skip
             rows.append(enrichment)
             events.append(ticket_event(TicketEnriched, enrichment, id=uuid.uuid5(ENRICH_NAMESPACE, str(e.id)), time=e.time, source="urn:aiff:ai", causationid=str(e.id), correlationid=e.correlationid))
-            # This ticket is a duplicate candidate for later tickets of the same batch.
-            pool.append({"id": d.ticket_id, "title": d.title, "description": d.description, "category": category, "zone": zone, "status": "open", "latitude": d.latitude, "longitude": d.longitude, "created_at": e.time})
             if risk >= SLA_RISK_INSIGHT:
                 due = d.due_date
                 insights.append({
@@ -151,21 +163,56 @@ class AiEngine:
         await upsert_insights(conn, insights)
         return events
 
-    def _duplicates(self, pool: list[dict], ticket_id: int, zone: str, category: str, lat, lon, at: datetime, text: str) -> list[int]:
-        """Open tickets of the same zone and category from the last 48 h within 2 km with similar text."""
-        candidates = [
-            r for r in pool
-            if r["id"] != ticket_id and r["zone"] == zone and r["status"] in OPEN_STATUSES and r["category"] in (category, None)
-            and at - DUPLICATE_WINDOW <= r["created_at"] <= at
+
+def _duplicate_candidates(pool: _RecentByZone, ticket_id: int, zone: str, category: str, lat, lon, at: datetime) -> list[dict]:
+    """Open tickets of the same zone and category from the last 48 h within 2 km: the ones to compare texts with.
+
+    Only the `DUPLICATE_MAX_CANDIDATES` most recent are kept, and the scan stops there: a burst of look-alike
+    tickets in one place costs a bounded amount per ticket, not the whole pool.
+    """
+    found = []
+    for r in pool.newest_first(zone, at, at - DUPLICATE_WINDOW):
+        if (
+            r["id"] != ticket_id and r["status"] in OPEN_STATUSES and r["category"] in (category, None)
             and (lat is None or r["latitude"] is None or haversine_km(lat, lon, r["latitude"], r["longitude"]) <= DUPLICATE_RADIUS_KM)
             and not (lat is None and r["latitude"] is not None)
-        ]  # fmt: skip
-        if not candidates:
-            return []
-        candidates = sorted(candidates, key=lambda r: r["created_at"], reverse=True)[:DUPLICATE_MAX_CANDIDATES]
-        sims = tfidf_similarity(text, [ticket_text(r["title"], r["description"]) for r in candidates])
-        ranked = sorted(((s, r["id"]) for s, r in zip(sims, candidates) if s >= DUPLICATE_MIN_SIMILARITY), reverse=True)
-        return [int(i) for _, i in ranked[:5]]
+        ):  # fmt: skip
+            found.append(r)
+            if len(found) == DUPLICATE_MAX_CANDIDATES:
+                break
+    return found
+
+
+def _most_similar(candidates: list[dict], sims: Iterable[float]) -> list[int]:
+    """Up to five candidates whose text is similar enough, most similar first."""
+    ranked = sorted(((s, r["id"]) for s, r in zip(sims, candidates) if s >= DUPLICATE_MIN_SIMILARITY), reverse=True)
+    return [int(i) for _, i in ranked[:5]]
+
+
+class _RecentByZone:
+    """The duplicate pool of one batch: per zone, tickets ordered by creation time, scanned newest first."""
+
+    def __init__(self, rows: Iterable[dict]) -> None:
+        self._times: dict[str, list[float]] = defaultdict(list)
+        self._rows: dict[str, list[dict]] = defaultdict(list)
+        for r in sorted(rows, key=lambda r: r["created_at"]):
+            self._times[r["zone"]].append(r["created_at"].timestamp())
+            self._rows[r["zone"]].append(r)
+
+    def add(self, row: dict) -> None:
+        times, rows = self._times[row["zone"]], self._rows[row["zone"]]
+        at = bisect_right(times, row["created_at"].timestamp())
+        times.insert(at, row["created_at"].timestamp())
+        rows.insert(at, row)
+
+    def newest_first(self, zone: str, until: datetime, since: datetime) -> Iterator[dict]:
+        """Tickets of `zone` created in [since, until], newest first."""
+        times, rows = self._times.get(zone, []), self._rows.get(zone, [])
+        floor = since.timestamp()
+        for k in range(bisect_right(times, until.timestamp()) - 1, -1, -1):
+            if times[k] < floor:
+                return
+            yield rows[k]
 
 
 async def upsert_insights(conn: asyncpg.Connection, insights: list[dict]) -> int:

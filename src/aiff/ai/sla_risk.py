@@ -87,10 +87,16 @@ class SlaRiskModel:
         return cls(model, len(labelled), round(acc, 4), round(base, 4), "logreg")
 
     def predict(self, priority: str, category: str | None, created_at: datetime, zone_load_24h: int) -> float:
+        return self.predict_many([(priority, category, created_at, zone_load_24h)])[0]
+
+    def predict_many(self, tickets: Sequence[tuple[str, str | None, datetime, int]]) -> list[float]:
+        """SLA-miss probability per (priority, category, created_at, zone_load_24h): one model call per batch."""
+        if not tickets:
+            return []
         if self.model is None:
-            return round(min(0.95, HEURISTIC_BASE.get(priority, 0.15) * (1 + 0.04 * zone_load_24h)), 4)
-        x = np.array([features(priority, category, created_at, zone_load_24h)])
-        return round(float(self.model.predict_proba(x)[0, 1]), 4)
+            return [round(min(0.95, HEURISTIC_BASE.get(p, 0.15) * (1 + 0.04 * load)), 4) for p, _, _, load in tickets]
+        x = np.array([features(*t) for t in tickets])
+        return [round(float(v), 4) for v in self.model.predict_proba(x)[:, 1]]
 
 
 def recent_window(now: datetime) -> datetime:

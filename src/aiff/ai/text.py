@@ -9,14 +9,12 @@ held-out stratified split and reported beside the majority-class baseline.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.linear_model import LogisticRegression
@@ -198,31 +196,25 @@ class TextModels:
         return out
 
 
-def tfidf_similarity(query: str, candidates: Sequence[str]) -> np.ndarray:
-    """Cosine similarity of one text to each candidate over character 3-5-grams.
+def similarities(queries: Sequence[str], candidates: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    """Cosine similarity of each query to each of its own candidate texts, over character 3-5-grams.
 
-    Hashed n-gram counts with sublinear tf, l2-normalised, each text's vector cached: stateless, so nothing is
-    fitted per ticket (fitting a vectorizer per new ticket made a burst of look-alike tickets cost seconds).
+    Hashed n-gram counts with sublinear tf, l2-normalised: stateless, so nothing is fitted per ticket (fitting a
+    vectorizer per new ticket made a burst of look-alike tickets cost seconds). All queries and their distinct
+    candidates go through ONE vectorizer call and ONE sparse product (per-text calls were the AI consumer's
+    main cost under a burst).
     """
-    if not candidates:
-        return np.zeros(0)
-    q_idx, q_val = _text_vector(query)
-    sims = np.empty(len(candidates))
-    for k, text in enumerate(candidates):
-        c_idx, c_val = _text_vector(text)
-        _, qi, ci = np.intersect1d(q_idx, c_idx, assume_unique=True, return_indices=True)
-        sims[k] = float(q_val[qi] @ c_val[ci])
-    return sims
+    distinct: dict[str, int] = {}
+    for texts in candidates:
+        for text in texts:
+            distinct.setdefault(text, len(distinct))
+    if not distinct:
+        return [np.zeros(len(texts)) for texts in candidates]
+    matrix = _HASHER.transform([*queries, *distinct])
+    matrix.data = 1.0 + np.log(matrix.data)
+    matrix = normalize(matrix)
+    sims = (matrix[: len(queries)] @ matrix[len(queries) :].T).toarray()
+    return [sims[i, [distinct[t] for t in texts]] if texts else np.zeros(0) for i, texts in enumerate(candidates)]
 
 
 _HASHER = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=2**18, alternate_sign=False, norm=None)
-
-
-@lru_cache(maxsize=20_000)
-def _text_vector(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted n-gram indices and their weights (sublinear tf, unit length) of one text."""
-    vector: sparse.csr_matrix = _HASHER.transform([text])
-    vector.sort_indices()
-    vector.data = 1.0 + np.log(vector.data)
-    vector = normalize(vector)
-    return vector.indices.copy(), vector.data.copy()

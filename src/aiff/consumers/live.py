@@ -106,15 +106,6 @@ class LiveConsumer(BatchConsumer):
         BATCH_SECONDS.labels(self.config.name).observe(time.perf_counter() - started)
         return shown
 
-    _kafka_committed_at = 0.0
-
-    async def _commit_to_kafka(self, consumer, records):  # type: ignore[no-untyped-def]
-        """Kafka's offsets are informational only (the truth is in Redis): at most one round trip a second."""
-        now = time.monotonic()
-        if now - self._kafka_committed_at >= 1.0:
-            self._kafka_committed_at = now
-            await super()._commit_to_kafka(consumer, records)
-
 
 class LiveHandler:
     def __init__(

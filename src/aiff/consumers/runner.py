@@ -34,6 +34,8 @@ EVENTS_APPLIED = Counter("aiff_events_projected_total", "Events applied by a con
 BATCH_SECONDS = Histogram("aiff_batch_seconds", "Time to apply and commit one batch", ["consumer"])
 CONSUMER_LAG = Gauge("aiff_consumer_lag", "Records not yet applied", ["consumer", "topic", "partition"])
 
+KAFKA_COMMIT_INTERVAL_S = 1.0
+
 TRANSIENT = (
     OSError,
     asyncio.TimeoutError,
@@ -112,6 +114,8 @@ class BatchConsumer:
         self._after_commit = after_commit
         self._consumer: AIOKafkaConsumer | None = None
         self._next_offsets: dict[tuple[str, int], int] = {}
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._kafka_committed_at = 0.0
         self.ready = asyncio.Event()
 
     def _new_consumer(self) -> AIOKafkaConsumer:
@@ -167,6 +171,9 @@ class BatchConsumer:
                         last_gc = time.monotonic()
                 self._report_lag(consumer)
         finally:
+            if self._uncommitted:
+                self._kafka_committed_at = 0.0
+                await self._commit_to_kafka(consumer, [])
             await consumer.stop()
 
     async def _apply_with_retry(self, records: list[Record]) -> None:
@@ -208,13 +215,22 @@ class BatchConsumer:
         return applied
 
     async def _commit_to_kafka(self, consumer: AIOKafkaConsumer, records: list[Record]) -> None:
-        offsets: dict[TopicPartition, int] = {}
+        """Mirror the stored positions to Kafka for lag tools: at most once a second (the truth is elsewhere).
+
+        A commit per batch was one more broker round trip per batch for every consumer group; under a trickle of
+        events that is a request per event.
+        """
         for r in records:
             tp = TopicPartition(r.topic, r.partition)
-            offsets[tp] = max(offsets.get(tp, 0), r.offset + 1)
+            self._uncommitted[tp] = max(self._uncommitted.get(tp, 0), r.offset + 1)
+        now = time.monotonic()
+        if now - self._kafka_committed_at < KAFKA_COMMIT_INTERVAL_S:
+            return
+        self._kafka_committed_at = now
+        offsets, self._uncommitted = self._uncommitted, {}
         try:
             await consumer.commit(offsets)
-        except KafkaError as exc:  # only informational: the truth is in Postgres
+        except KafkaError as exc:  # only informational
             log.info("%s: Kafka offset commit skipped (%s)", self.config.name, exc)
 
     def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
