@@ -76,7 +76,7 @@ async def open_resources(
             settings.kafka_bootstrap_servers, topics, settings.topic_partitions, settings.topic_retention_ms
         )
     pool = await create_pool(settings, max_size=pool_size, request_sessions=request_sessions)
-    producer = new_kafka_producer(settings.kafka_bootstrap_servers)
+    producer = new_kafka_producer(settings.kafka_bootstrap_servers, linger_ms=settings.kafka_linger_ms)
     await producer.start()
     redis_client = aioredis.from_url(settings.redis_url) if with_redis else None
     try:

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     read_your_writes_timeout_s: float = Field(3.0, alias="AIFF_RYW_TIMEOUT_S")
 
     kafka_session_timeout_ms: int = Field(10_000, alias="AIFF_KAFKA_SESSION_TIMEOUT_MS", ge=6000)
+    kafka_linger_ms: int = Field(0, alias="AIFF_KAFKA_LINGER_MS", ge=0, description="Producer linger: 0 sends at once.")
     worker_metrics_port: int = Field(9108, alias="AIFF_WORKER_METRICS_PORT", description="0 disables the workers' /metrics.")
     projector_batch_size: int = Field(5000, alias="AIFF_PROJECTOR_BATCH_SIZE", ge=1)
     projector_batch_timeout_ms: int = Field(50, alias="AIFF_PROJECTOR_BATCH_TIMEOUT_MS", ge=1)

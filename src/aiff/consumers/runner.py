@@ -169,6 +169,8 @@ class BatchConsumer:
                     if not gc.isenabled() and (batches % 20 == 0 or time.monotonic() - last_gc > 5.0):
                         gc.collect()
                         last_gc = time.monotonic()
+                elif self._uncommitted:
+                    await self._commit_to_kafka(consumer, [])  # idle: let lag tools see the last batch too
                 self._report_lag(consumer)
         finally:
             if self._uncommitted:

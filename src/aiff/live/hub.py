@@ -77,6 +77,8 @@ class Client:
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE_MAX))
     resyncs: int = 0
     dropped: int = 0
+    sending_since: float = 0.0
+    """time.monotonic() when the current websocket send started; 0 when none is under way."""
 
     def offer(self, item: Any) -> None:
         try:
