@@ -1,15 +1,17 @@
 """Live fan-out latency: event published to Kafka -> received by 50 websocket clients of a running API.
 
-Needs the stack, the API (default http://127.0.0.1:8085) and the workers `projector live` running, e.g.
-`bash deploy/app.sh stop; AIFF_WORKERS="projector live" bash deploy/app.sh start`.
+Needs the running system (`make up`; the API at http://127.0.0.1:8085): every consumer reacts to the bench's
+events as it would to real ones (projector, live feed, assignment engine, analytics, AI).
 
+Before each phase it waits until every consumer has applied the whole log (so a phase does not measure the
+previous one's backlog), and a short unmeasured warm-up phase runs first (connections, caches).
 Each phase publishes TicketCreated events at a fixed rate for a fixed duration (ids in a high, bench-only
 range; deleted afterwards with TicketDeleted). The envelope `time` is the publish timestamp; the live
 message carries it per ticket, so each client measures `received - time` for every bench ticket it sees.
 Target (DESIGN.md): p99 < 50 ms at 200 events/s with 50 clients.
 
 What is measured: `time` (envelope, set when the bench builds the event, just before the producer send) to
-the moment a client's `recv()` returns, so it includes the bench's producer linger, Kafka, the live
+the moment a client's `recv()` returns, so it includes the bench's producer, Kafka, the live
 consumer, Redis, the API's hub and websocket send, and the client's own websocket receive. All clients
 share this one Python process (with the publisher), so under load the client side's scheduling is part
 of the number; to keep that small, a client only timestamps and stores each raw message during the
@@ -17,7 +19,7 @@ phase, and all JSON parsing happens after it. `to_redis` is `time` -> the live m
 the live consumer just before the Redis publish); `fanout` is `ts` -> client receive (hub + websocket +
 client). Clocks are the same host's.
 
-    .venv/bin/python bench/live.py [--url ...] [--clients 50] [--rates 200,2000] [--seconds 10]
+    .venv/bin/python bench/live.py [--url ...] [--clients 50] [--rates 200,2000] [--seconds 10] [--warmup-seconds 2]
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from websockets.asyncio.client import connect
 from aiff.api.security import create_access_token
 from aiff.bootstrap import open_resources
 from aiff.events.tickets import TicketCreated, TicketDeleted, ticket_event
+from aiff.events.topics import end_offsets
+from aiff.live.channel import LiveKeys, LivePublisher
 from aiff.settings import Settings
 from aiff.tools.catchup import wait_caught_up
 
@@ -60,6 +64,21 @@ async def client(url: str, buf: list[tuple[float, str]], ready: asyncio.Event, c
         append = buf.append
         async for raw in ws:
             append((clock(), raw))
+
+
+class _Seen:
+    """The bench tickets one client has received so far (parses only the messages added since the last call)."""
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high, self.ids, self.parsed = low, high, set(), 0
+
+    def update(self, buf: list[tuple[float, str]]) -> int:
+        for _, raw in buf[self.parsed :]:
+            for e in json.loads(raw).get("events", ()):
+                if self.low <= e.get("ticket_id", 0) < self.high:
+                    self.ids.add(e["ticket_id"])
+        self.parsed = len(buf)
+        return len(self.ids)
 
 
 def parse(buf: list[tuple[float, str]], lat: list[float], split: list) -> None:
@@ -109,11 +128,12 @@ async def _phase(resources, url: str, clients: int, rate: int, seconds: float, f
         await asyncio.sleep(tick)
     await asyncio.gather(*pending)
     elapsed = time.perf_counter() - started
-    last = f'"ticket_id":{first_id + total - 1},'
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not all(any(last in raw for _, raw in b[-20:]) for b in bufs):
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(0.5)  # stragglers from other partitions
+    # Wait until every client has every bench ticket (they come from several partitions, so the last one
+    # published is not necessarily the last one delivered), or give up after a generous deadline.
+    seen = [_Seen(first_id, first_id + total) for _ in bufs]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(s.update(b) >= total for s, b in zip(seen, bufs)):
+        await asyncio.sleep(0.2)
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -148,6 +168,13 @@ async def settle(resources, timeout_s: float = 300.0) -> None:
                 await wait_caught_up(resources.pool, resources.settings.kafka_bootstrap_servers, topics, name, remaining, progress=False)
             except TimeoutError as exc:
                 print(f"warning: {exc}; measuring anyway", flush=True)
+    publisher = LivePublisher(resources.redis, LiveKeys(resources.settings.topic_prefix))
+    ends = await end_offsets(resources.settings.kafka_bootstrap_servers, [t.tickets, t.teams])
+    while time.monotonic() - started < timeout_s:
+        stored = await publisher.load_positions()
+        if not stored or all(stored.get(tp, 0) >= end for tp, end in ends.items()):
+            break  # no live consumer has run yet, or it reached the end
+        await asyncio.sleep(0.1)
     print(f"consumers caught up ({time.monotonic() - started:.1f} s)", flush=True)
 
 
@@ -168,7 +195,8 @@ async def main() -> None:
         token, _ = create_access_token(settings, user_id=uid, username=uname, role="dispatcher", team_id=None)
         ws_url = args.url.replace("http", "ws", 1) + f"/ws?token={token}&types=ticket.created"
         results = []
-        next_id = ID_BASE + int(time.time()) % 1_000_000 * 100
+        # A fresh id range per run: a run uses up to ~12k ids over >10 s, and ids of deleted tickets are not reused.
+        next_id = ID_BASE + int(time.time() * 1000) % 10**9 * 20
         created: list[int] = []
         rates = [int(r) for r in args.rates.split(",")]
         try:
