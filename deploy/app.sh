@@ -56,14 +56,15 @@ case "${1:-}" in
   start)
     # Four processes, so that CPU-heavy work never delays the projector or the live feed: the projector, the
     # live feed (latency-critical: Kafka -> Redis), the assignment engine (its solves), and analytics + AI
-    # (models, reports). Analytics and AI run at a lower CPU priority: when the 2 cores are busy, the
-    # projector, the live feed and the API go first and the insights catch up afterwards.
+    # (models, reports). The engine (nice 5) and analytics + AI (nice 10) run at a lower CPU priority: when the
+    # cores are busy, the live feed, the API and the projector go first; the engine decides in 200 ms windows
+    # anyway and the insights catch up afterwards.
     # shellcheck disable=SC2086
     start_worker worker 0 0 ${AIFF_WORKERS:-projector}
     # shellcheck disable=SC2086
     [ -n "${AIFF_LIVE_WORKERS-live}" ] && start_worker worker-live 1 0 ${AIFF_LIVE_WORKERS-live}
     # shellcheck disable=SC2086
-    [ -n "${AIFF_ENGINE_WORKERS-assignment}" ] && start_worker worker-engine 2 0 ${AIFF_ENGINE_WORKERS-assignment}
+    [ -n "${AIFF_ENGINE_WORKERS-assignment}" ] && start_worker worker-engine 2 "${AIFF_ENGINE_NICE:-5}" ${AIFF_ENGINE_WORKERS-assignment}
     # shellcheck disable=SC2086
     [ -n "${AIFF_INSIGHT_WORKERS-analytics ai}" ] && start_worker worker-insights 3 "${AIFF_INSIGHT_NICE:-10}" ${AIFF_INSIGHT_WORKERS-analytics ai}
     if "$BIN/python" -c "import aiff.api.serve" 2>/dev/null; then
