@@ -40,6 +40,7 @@ A fresh group (no stored positions) starts at the log end: the live feed shows n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -88,6 +89,34 @@ class LiveConsumer(BatchConsumer):
         log.info("%s: assigned %d partitions (%d fresh, from the %s)", self.config.name, len(assigned), len(fresh),
                  "end" if self._fresh_from_end else "beginning")  # fmt: skip
         self.ready.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Like BatchConsumer.run, but the next fetch is drained while a batch is being published.
+
+        aiokafka keeps one long-poll fetch per broker in flight and leaves partitions with undrained records out
+        of it; draining them while the previous batch publishes keeps every partition in the next fetch, so a
+        new event is not held back until an unrelated fetch returns.
+        """
+        consumer = await self.start_consumer()
+        publishing: asyncio.Task[None] | None = None
+        try:
+            while not stop.is_set():
+                records = await self.next_batch(consumer)
+                if publishing is not None and (records or publishing.done()):
+                    await publishing  # in order; a failure surfaces here
+                    publishing = None
+                if records:
+                    publishing = asyncio.create_task(self._apply_with_retry(records))
+                    await asyncio.sleep(0)  # let it start before the next fetch is awaited
+                if records or self._uncommitted:
+                    await self._commit_to_kafka(consumer, records)
+                self._report_lag(consumer)
+            if publishing is not None:
+                await publishing
+        finally:
+            if publishing is not None and not publishing.done():
+                publishing.cancel()
+            await consumer.stop()
 
     async def apply(self, records: list[Record]) -> int:
         """Publish one batch with its positions; no Postgres transaction (the positions are in Redis)."""

@@ -149,19 +149,12 @@ class BatchConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set. Raises when a batch keeps failing (the process should exit loudly)."""
-        self._consumer = consumer = self._new_consumer()
-        consumer.subscribe(self.config.topics, listener=_SeekToStoredPositions(self))
-        await consumer.start()
+        consumer = await self.start_consumer()
         batches = 0
         last_gc = time.monotonic()
         try:
             while not stop.is_set():
-                fetched = await consumer.getmany(timeout_ms=self.config.batch_timeout_ms, max_records=self.config.batch_size)
-                records = [
-                    Record(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
-                    for msgs in fetched.values()
-                    for m in msgs
-                ]
+                records = await self.next_batch(consumer)
                 if records:
                     await self._apply_with_retry(records)
                     await self._commit_to_kafka(consumer, records)
@@ -177,6 +170,18 @@ class BatchConsumer:
                 self._kafka_committed_at = 0.0
                 await self._commit_to_kafka(consumer, [])
             await consumer.stop()
+
+    async def start_consumer(self) -> AIOKafkaConsumer:
+        """Create, subscribe (seeking to the stored positions on every assignment) and start the Kafka consumer."""
+        self._consumer = consumer = self._new_consumer()
+        consumer.subscribe(self.config.topics, listener=_SeekToStoredPositions(self))
+        await consumer.start()
+        return consumer
+
+    async def next_batch(self, consumer: AIOKafkaConsumer) -> list[Record]:
+        """The records fetched so far (waiting up to `batch_timeout_ms` when there are none)."""
+        fetched = await consumer.getmany(timeout_ms=self.config.batch_timeout_ms, max_records=self.config.batch_size)
+        return [Record(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ())) for msgs in fetched.values() for m in msgs]
 
     async def _apply_with_retry(self, records: list[Record]) -> None:
         for attempt in range(1, self.config.max_attempts + 1):
