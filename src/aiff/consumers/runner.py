@@ -167,8 +167,7 @@ class BatchConsumer:
                 self._report_lag(consumer)
         finally:
             if self._uncommitted:
-                self._kafka_committed_at = 0.0
-                await self._commit_to_kafka(consumer, [])
+                await self._commit_to_kafka(consumer, [], force=True)
             await consumer.stop()
 
     async def start_consumer(self) -> AIOKafkaConsumer:
@@ -221,7 +220,7 @@ class BatchConsumer:
             await self._after_commit(todo)
         return applied
 
-    async def _commit_to_kafka(self, consumer: AIOKafkaConsumer, records: list[Record]) -> None:
+    async def _commit_to_kafka(self, consumer: AIOKafkaConsumer, records: list[Record], *, force: bool = False) -> None:
         """Mirror the stored positions to Kafka for lag tools: at most once a second (the truth is elsewhere).
 
         A commit per batch was one more broker round trip per batch for every consumer group; under a trickle of
@@ -231,7 +230,7 @@ class BatchConsumer:
             tp = TopicPartition(r.topic, r.partition)
             self._uncommitted[tp] = max(self._uncommitted.get(tp, 0), r.offset + 1)
         now = time.monotonic()
-        if now - self._kafka_committed_at < KAFKA_COMMIT_INTERVAL_S:
+        if not force and now - self._kafka_committed_at < KAFKA_COMMIT_INTERVAL_S:
             return
         self._kafka_committed_at = now
         offsets, self._uncommitted = self._uncommitted, {}

@@ -46,11 +46,13 @@ Positions = dict[tuple[str, int], int]
 """Next Kafka offset to read per (topic, partition)."""
 
 
+def _position_fields(positions: Positions) -> dict[str, int]:
+    """Hash fields `topic:partition` -> next offset (parsed back by `LivePublisher.load_positions`)."""
+    return {f"{topic}:{partition}": offset for (topic, partition), offset in positions.items()}
+
+
 def _position_args(positions: Positions | None) -> list[str | int]:
-    args: list[str | int] = []
-    for (topic, partition), offset in (positions or {}).items():
-        args += [f"{topic}:{partition}", offset]
-    return args
+    return [item for pair in _position_fields(positions or {}).items() for item in pair]
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class LivePublisher:
     async def store_positions(self, positions: Positions) -> None:
         """Record positions after a batch that produced no message."""
         if positions:
-            await self._redis.hset(self._positions_key, mapping={f"{t}:{p}": o for (t, p), o in positions.items()})
+            await self._redis.hset(self._positions_key, mapping=_position_fields(positions))
 
     async def load_positions(self) -> Positions:
         """The stored positions (empty for a fresh consumer, or after Redis lost its data)."""

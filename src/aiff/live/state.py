@@ -87,6 +87,12 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
+def _created_zone(data: dict[str, Any]) -> str | None:
+    """The canonical zone of a creation event, None when missing or unknown (the projector refuses those)."""
+    zone = data.get("zone")
+    return canonical_zone(zone) if isinstance(zone, str) else None
+
+
 def _float(value: Any) -> float | None:
     return float(value) if value is not None else None
 
@@ -124,7 +130,7 @@ class LiveState:
         shown = False
         for etype, data, etime in t.events:
             if etype == "aiff.ticket.created.v1":
-                zone = canonical_zone(data.get("zone")) if isinstance(data.get("zone"), str) else None
+                zone = _created_zone(data)
                 priority = data.get("priority")
                 if row is not None or zone is None or priority not in SLA_HOURS:
                     self.refused += 1
@@ -181,7 +187,7 @@ class LiveState:
         shown = False
         for etype, data, _etime in t.events:
             if etype == "aiff.team.created.v1":
-                zone = canonical_zone(data.get("zone")) if isinstance(data.get("zone"), str) else None
+                zone = _created_zone(data)
                 if row is not None or zone is None:
                     self.refused += 1
                     continue
