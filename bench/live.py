@@ -19,13 +19,14 @@ phase, and all JSON parsing happens after it. `to_redis` is `time` -> the live m
 the live consumer just before the Redis publish); `fanout` is `ts` -> client receive (hub + websocket +
 client). Clocks are the same host's.
 
-    .venv/bin/python bench/live.py [--url ...] [--clients 50] [--rates 200,2000] [--seconds 10] [--warmup-seconds 2]
+    .venv/bin/python bench/live.py [--url ...] [--clients 50] [--rates 200,2000] [--seconds 10] [--warmup-seconds 2] [--dump lat.csv]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import gc
 import json
 import statistics
@@ -96,21 +97,21 @@ def parse(buf: list[tuple[float, str]], lat: list[float], split: list) -> None:
             if e.get("kind") == "ticket" and e.get("ticket_id", 0) >= ID_BASE and "aiff.ticket.created.v1" in e.get("types", ()):
                 t0 = datetime.fromisoformat(e["time"]).timestamp()
                 lat.append(now - t0)
-                split.append((msg["ts"] - t0, now - msg["ts"]))
+                split.append((msg["ts"] - t0, now - msg["ts"], t0, msg["seq"]))
 
 
-async def phase(resources, url: str, clients: int, rate: int, seconds: float, first_id: int) -> dict:
+async def phase(resources, url: str, clients: int, rate: int, seconds: float, first_id: int, dump=None) -> dict:
     # The clients keep every raw message until the phase ends: the collector would walk that growing heap
     # again and again and pause all 50 clients at once, so it is off while measuring (and on again after).
     gc.collect()
     gc.disable()
     try:
-        return await _phase(resources, url, clients, rate, seconds, first_id)
+        return await _phase(resources, url, clients, rate, seconds, first_id, dump)
     finally:
         gc.enable()
 
 
-async def _phase(resources, url: str, clients: int, rate: int, seconds: float, first_id: int) -> dict:
+async def _phase(resources, url: str, clients: int, rate: int, seconds: float, first_id: int, dump) -> dict:
     bufs: list[list[tuple[float, str]]] = [[] for _ in range(clients)]
     ready, counter = asyncio.Event(), [0, clients]
     tasks = [asyncio.create_task(client(url, bufs[i], ready, counter)) for i in range(clients)]
@@ -147,6 +148,8 @@ async def _phase(resources, url: str, clients: int, rate: int, seconds: float, f
     split: list[tuple[float, float]] = []
     for b, lat_i in zip(bufs, per_client):
         parse(b, lat_i, split)
+    if dump is not None:  # one row per delivery: when it was published, and where its time went
+        dump.writerows((f"{t0:.6f}", seq, rate, f"{(a + b) * 1000:.3f}", f"{a * 1000:.3f}", f"{b * 1000:.3f}") for a, b, t0, seq in split)
     lat = [v for x in per_client for v in x]
     finite = [v * 1000 for v in lat if v != float("inf")]
     return {
@@ -154,8 +157,8 @@ async def _phase(resources, url: str, clients: int, rate: int, seconds: float, f
         "deliveries": len(finite), "expected_deliveries": total * clients, "resyncs": len(lat) - len(finite),
         "p50_ms": round(pct(finite, 50), 1), "p99_ms": round(pct(finite, 99), 1), "max_ms": round(max(finite), 1) if finite else None,
         "mean_ms": round(statistics.fmean(finite), 1) if finite else None,
-        "to_redis_p50_ms": round(pct([a * 1000 for a, _ in split], 50), 1), "to_redis_p99_ms": round(pct([a * 1000 for a, _ in split], 99), 1),
-        "fanout_p50_ms": round(pct([b * 1000 for _, b in split], 50), 1), "fanout_p99_ms": round(pct([b * 1000 for _, b in split], 99), 1),
+        "to_redis_p50_ms": round(pct([a * 1000 for a, *_ in split], 50), 1), "to_redis_p99_ms": round(pct([a * 1000 for a, *_ in split], 99), 1),
+        "fanout_p50_ms": round(pct([b * 1000 for _, b, *_ in split], 50), 1), "fanout_p99_ms": round(pct([b * 1000 for _, b, *_ in split], 99), 1),
     }  # fmt: skip
 
 
@@ -191,7 +194,12 @@ async def main() -> None:
     ap.add_argument("--rates", default="200,2000")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--warmup-seconds", type=float, default=2.0, help="an unmeasured phase at the first rate first")
+    ap.add_argument("--dump", metavar="CSV", help="write every measured delivery: published (unix s), live seq, rate, total/to_redis/fanout ms")
     args = ap.parse_args()
+    dump_file = open(args.dump, "w", newline="") if args.dump else None  # noqa: SIM115 - closed below
+    dump = csv.writer(dump_file) if dump_file else None
+    if dump:
+        dump.writerow(("published", "seq", "rate", "total_ms", "to_redis_ms", "fanout_ms"))
     settings = Settings()
     async with open_resources(settings, with_redis=True, create_topics=False) as resources:
         conn: asyncpg.Connection
@@ -213,12 +221,14 @@ async def main() -> None:
                 next_id += res["events"]
             for rate in rates:
                 await settle(resources)
-                res = await phase(resources, ws_url, args.clients, rate, args.seconds, next_id)
+                res = await phase(resources, ws_url, args.clients, rate, args.seconds, next_id, dump)
                 created += range(next_id, next_id + res["events"])
                 next_id += res["events"]
                 results.append(res)
                 print(json.dumps(res), flush=True)
         finally:
+            if dump_file:
+                dump_file.close()
             if created:  # remove the bench tickets from the read models again
                 await resources.publisher.publish_many(
                     ticket_event(TicketDeleted, {"ticket_id": t, "deleted_by": "bench", "reason": "bench cleanup"}) for t in created

@@ -34,6 +34,7 @@ wait_for() {
 start_worker() {
   # start_worker NAME METRICS_PORT_OFFSET NICENESS CONSUMER...; each process serves /metrics on its own port.
   local name=$1 offset=$2 niceness=$3; shift 3
+  if running "$name"; then echo "$name: already running (pid $(cat "$RUN/$name.pid"))"; return; fi
   local mark; mark=$(stat -c %s "$LOGS/$name.log" 2>/dev/null || echo 0)
   local base="${AIFF_WORKER_METRICS_PORT:-9108}" port=0
   [ "$base" != 0 ] && port=$((base + offset))
@@ -56,7 +57,7 @@ case "${1:-}" in
   start)
     # Four processes, so that CPU-heavy work never delays the projector or the live feed: the projector, the
     # live feed (latency-critical: Kafka -> Redis), the assignment engine (its solves), and analytics + AI
-    # (models, reports). The engine (nice 5) and analytics + AI (nice 10) run at a lower CPU priority: when the
+    # (models, reports). The engine (nice 10) and analytics + AI (nice 15) run at a lower CPU priority: when the
     # cores are busy, the live feed, the API and the projector go first; the engine decides in 200 ms windows
     # anyway and the insights catch up afterwards.
     # shellcheck disable=SC2086
@@ -64,9 +65,9 @@ case "${1:-}" in
     # shellcheck disable=SC2086
     [ -n "${AIFF_LIVE_WORKERS-live}" ] && start_worker worker-live 1 0 ${AIFF_LIVE_WORKERS-live}
     # shellcheck disable=SC2086
-    [ -n "${AIFF_ENGINE_WORKERS-assignment}" ] && start_worker worker-engine 2 "${AIFF_ENGINE_NICE:-5}" ${AIFF_ENGINE_WORKERS-assignment}
+    [ -n "${AIFF_ENGINE_WORKERS-assignment}" ] && start_worker worker-engine 2 "${AIFF_ENGINE_NICE:-10}" ${AIFF_ENGINE_WORKERS-assignment}
     # shellcheck disable=SC2086
-    [ -n "${AIFF_INSIGHT_WORKERS-analytics ai}" ] && start_worker worker-insights 3 "${AIFF_INSIGHT_NICE:-10}" ${AIFF_INSIGHT_WORKERS-analytics ai}
+    [ -n "${AIFF_INSIGHT_WORKERS-analytics ai}" ] && start_worker worker-insights 3 "${AIFF_INSIGHT_NICE:-15}" ${AIFF_INSIGHT_WORKERS-analytics ai}
     if "$BIN/python" -c "import aiff.api.serve" 2>/dev/null; then
       start_one api "$BIN/aiff" api --port "$PORT"
       wait_for api 60 "curl -fs -o /dev/null http://127.0.0.1:$PORT/health"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
@@ -32,6 +33,8 @@ from aiff.projections.projector import Record, Rejected
 from aiff.settings import Settings
 
 NAME = "assignment"
+WINDOW_FILL_BYTES = 1024 * 1024
+"""A fetch this large ends the decision window early (thousands of events: plan now rather than wait)."""
 log = logging.getLogger(__name__)
 
 
@@ -65,7 +68,7 @@ class AssignmentEngine:
         return [], decided
 
     async def _decide(self, conn: asyncpg.Connection, triggers: Triggers, now) -> int:  # noqa: ANN001
-        out: list[Envelope] = []
+        out: list[Envelope | _Deferral] = []
         cause = triggers.causes[0] if triggers.causes else None
         teams = await q.teams_with_load(conn)
         released: dict[int, int] = {}
@@ -96,14 +99,13 @@ class AssignmentEngine:
                 teams = _take(teams, plan)
             if self.settings.assignment_strategy == "optimal":
                 out += await self._revise(conn, teams, now, cause)
-        deferred = {e.data.ticket_id: e.data.reason for e in out if isinstance(e, AssignmentDeferred)}
-        fresh = await q.changed_deferrals(conn, deferred)
-        out = [e for e in out if not isinstance(e, AssignmentDeferred) or e.data.ticket_id in fresh]
+        deferrals = [d for d in out if isinstance(d, _Deferral)]
+        fresh = await q.changed_deferrals(conn, {d.ticket_id: d.reason for d in deferrals})
+        out = [self._deferred(d) if isinstance(d, _Deferral) else d for d in out if not isinstance(d, _Deferral) or d.ticket_id in fresh]
         if not out:
             return 0
         offsets: dict[tuple[str, int], int] = {}
-        for event in out:
-            meta = await self.publisher.publish(event)
+        for meta in await self.publisher.publish_many(out):
             offsets[(meta.topic, meta.partition)] = max(offsets.get((meta.topic, meta.partition), -1), meta.offset)
         await q.record_outbox(conn, offsets)
         assigned = sum(isinstance(e, TicketAssigned) for e in out)
@@ -117,12 +119,14 @@ class AssignmentEngine:
             causationid=(cause.data.request_id if hasattr(cause.data, "request_id") else str(cause.id)) if cause else None,
         )  # fmt: skip
 
-    def _decisions(self, plan: Plan, cause: Envelope | None, tickets: list[TicketSpec], replaces: dict[int, int] | None = None) -> list[Envelope]:
-        out: list[Envelope] = []
+    def _deferred(self, d: _Deferral) -> Envelope:
+        return self._event(AssignmentDeferred, {"ticket_id": d.ticket_id, "strategy": d.strategy, "reason": d.reason}, d.cause)
+
+    def _decisions(self, plan: Plan, cause: Envelope | None, tickets: list[TicketSpec], replaces: dict[int, int] | None = None) -> list[Envelope | _Deferral]:
+        out: list[Envelope | _Deferral] = []
         for d in plan.decisions:
             if d.team_id is None:
-                out.append(self._event(AssignmentDeferred, {"ticket_id": d.ticket_id, "strategy": d.strategy,
-                                                            "reason": d.reason[:1000] or "no team available"}, cause))  # fmt: skip
+                out.append(_Deferral(d.ticket_id, d.strategy, d.reason[:1000] or "no team available", cause))
                 continue
             out.append(
                 self._event(TicketAssigned, {
@@ -165,6 +169,17 @@ class AssignmentEngine:
         await q.record_shadow(conn, rows)
 
 
+@dataclass(frozen=True, slots=True)
+class _Deferral:
+    """A deferral before it is known to be news: every plan re-defers every waiting ticket, and only a changed
+    reason becomes an `assignment.deferred` event, so the (costly) event is built only then."""
+
+    ticket_id: int
+    strategy: str
+    reason: str
+    cause: Envelope | None
+
+
 def _release(team: TeamSpec, n: int) -> TeamSpec:
     if not n:
         return team
@@ -183,8 +198,16 @@ def _take(teams: list[TeamSpec], plan: Plan) -> list[TeamSpec]:
 
 
 def build(resources: Resources, name: str = NAME) -> BatchConsumer:
-    """The assignment consumer: short batches (the decision window), no dead-lettering (the projector does that)."""
+    """The assignment consumer: one decision per window, no dead-lettering (the projector does that).
+
+    The broker holds each fetch for up to the window (`AIFF_ASSIGNMENT_WINDOW_MS`) unless much more has arrived,
+    so a storm of creations costs one plan instead of one per small fetch (each plan reads every pending ticket
+    and team and may revise current assignments), and a lone ticket waits at most the window.
+    """
     s = resources.settings
-    config = consumer_config(s, name, resources.topics.domain, batch_size=2000, batch_timeout_ms=s.assignment_window_ms)
+    config = consumer_config(
+        s, name, resources.topics.domain, batch_size=2000, batch_timeout_ms=s.assignment_window_ms,
+        fetch_min_bytes=WINDOW_FILL_BYTES, fetch_max_wait_ms=s.assignment_window_ms,
+    )
     engine = AssignmentEngine(s, resources.publisher)
     return BatchConsumer(config, resources.pool, resources.publisher, engine.handle)

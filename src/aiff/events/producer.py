@@ -57,18 +57,19 @@ class EventPublisher:
         EVENTS_PUBLISHED.labels(event.type).inc()
         return metadata
 
-    async def publish_many(self, events: Iterable[Envelope]) -> int:
-        """Publish events pipelined (order per key kept by the idempotent producer); wait for all acks."""
+    async def publish_many(self, events: Iterable[Envelope]) -> list[RecordMetadata]:
+        """Publish events pipelined (order per key kept by the idempotent producer); wait for all acks and return
+        where each landed (one produce request per partition and flight, not one round trip per event)."""
         futures = []
         for event in events:
             fut = await self._producer.send(
                 self.topics.for_kind(event.topic_kind), event.to_json(), key=event.key(), headers=headers_for(event)
             )
             futures.append((event.type, fut))
-        await asyncio.gather(*(f for _, f in futures))
+        landed = await asyncio.gather(*(f for _, f in futures))
         for event_type, _ in futures:
             EVENTS_PUBLISHED.labels(event_type).inc()
-        return len(futures)
+        return landed
 
     async def publish_raw_many(self, topic: str, records: list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]]) -> None:
         """Publish (value, key, headers) records pipelined; returns once Kafka acknowledged them all."""
