@@ -38,16 +38,18 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 async def create_pool(
     settings: Settings, *, min_size: int = 1, max_size: int = 10, request_sessions: bool = False
 ) -> asyncpg.Pool:
-    """A connection pool whose connections carry the projector's temp tables.
+    """A connection pool whose connections carry the projector's temp tables (`request_sessions=True`, the
+    API's pool: without them).
 
-    `request_sessions=True` is the API's pool: no temp tables, and no `RESET ALL; UNLISTEN *; ...` round trip on
-    every release (the API sets no session state; its one session-level advisory lock is released explicitly).
+    No pool skips asyncpg's `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` on release (a
+    round trip per batch and per request): nobody sets session state on a pooled connection (advisory locks are
+    transaction-scoped, or released explicitly by the API; LISTEN has its own connection), and the temp tables
+    are meant to stay. asyncpg still rolls back a transaction left open.
     """
-    if request_sessions:
-        return await asyncpg.create_pool(
-            settings.asyncpg_dsn, min_size=min_size, max_size=max_size, reset=_keep_session
-        )
-    return await asyncpg.create_pool(settings.asyncpg_dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+    init = None if request_sessions else _init_connection
+    return await asyncpg.create_pool(
+        settings.asyncpg_dsn, min_size=min_size, max_size=max_size, init=init, reset=_keep_session
+    )
 
 
 def freeze_startup_heap() -> None:

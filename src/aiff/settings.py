@@ -65,6 +65,10 @@ class Settings(BaseSettings):
         900, alias="AIFF_ASSIGNMENT_LIVE_WINDOW_S", description="Older events rebuild state but trigger no decisions."
     )
     assignment_hysteresis_km: float = Field(10.0, alias="AIFF_ASSIGNMENT_HYSTERESIS_KM", ge=0)
+    assignment_revise_interval_s: float = Field(
+        5.0, alias="AIFF_ASSIGNMENT_REVISE_INTERVAL_S", ge=0,
+        description="The optimal strategy re-solves the assigned-but-unstarted tickets at most this often (0: every window).",
+    )
 
     openai_api_key: str = Field("", description="When set, the assistant uses an OpenAI-compatible model.")
     openai_base_url: str = Field("", description="Any OpenAI-compatible endpoint.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -45,6 +46,7 @@ class AssignmentEngine:
         self.settings = settings
         self.publisher = publisher
         self.live_window = timedelta(seconds=settings.assignment_live_window_s)
+        self._revised_at = float("-inf")
 
     async def handle(self, conn: asyncpg.Connection, records: list[Record]) -> tuple[list[Rejected], int]:
         events = []
@@ -97,7 +99,7 @@ class AssignmentEngine:
                 out += self._decisions(plan, cause, pending, replaces=released)
                 await self._shadow(conn, pending, teams, plan, now)
                 teams = _take(teams, plan)
-            if self.settings.assignment_strategy == "optimal":
+            if self.settings.assignment_strategy == "optimal" and self.revision_due(time.monotonic()):
                 out += await self._revise(conn, teams, now, cause)
         deferrals = [d for d in out if isinstance(d, _Deferral)]
         fresh = await q.changed_deferrals(conn, {d.ticket_id: d.reason for d in deferrals})
@@ -111,6 +113,14 @@ class AssignmentEngine:
         assigned = sum(isinstance(e, TicketAssigned) for e in out)
         log.info("assignment: %d assigned, %d deferred, %d released", assigned, len(fresh), len(released))
         return len(out)
+
+    def revision_due(self, clock: float) -> bool:
+        """Revising re-solves every movable assignment; in a storm of new tickets that is most of a window's cost
+        and rarely finds a move the last revision missed, so it runs at most every `assignment_revise_interval_s`."""
+        if clock - self._revised_at < self.settings.assignment_revise_interval_s:
+            return False
+        self._revised_at = clock
+        return True
 
     def _event(self, cls: type[Envelope], data: dict, cause: Envelope | None) -> Envelope:
         return ticket_event(

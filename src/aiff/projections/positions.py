@@ -27,14 +27,22 @@ async def lock(conn: asyncpg.Connection, projection: str, partitions: list[tuple
     """
     if not partitions:
         return {}
-    await conn.execute(
-        """INSERT INTO projection_positions (projection, topic, partition, next_offset)
-           SELECT $1, t, p, 0 FROM unnest($2::text[], $3::int[]) AS v(t, p)
-           ON CONFLICT DO NOTHING""",
-        projection,
-        [t for t, _ in partitions],
-        [p for _, p in partitions],
-    )
+    locked = await _lock_existing(conn, projection, partitions)
+    missing = [tp for tp in partitions if tp not in locked]
+    if missing:  # a partition's first batch: create its row (a racing instance's insert waits for ours), then lock
+        await conn.execute(
+            """INSERT INTO projection_positions (projection, topic, partition, next_offset)
+               SELECT $1, t, p, 0 FROM unnest($2::text[], $3::int[]) AS v(t, p)
+               ON CONFLICT DO NOTHING""",
+            projection,
+            [t for t, _ in missing],
+            [p for _, p in missing],
+        )
+        locked |= await _lock_existing(conn, projection, missing)
+    return locked
+
+
+async def _lock_existing(conn: asyncpg.Connection, projection: str, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
     rows = await conn.fetch(
         """SELECT topic, partition, next_offset FROM projection_positions
            WHERE projection = $1 AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int[]))
@@ -51,14 +59,18 @@ async def advance(conn: asyncpg.Connection, projection: str, next_offsets: dict[
     if not next_offsets:
         return
     keys = list(next_offsets)
-    await conn.execute(
-        """UPDATE projection_positions AS pp SET next_offset = GREATEST(pp.next_offset, v.o), updated_at = now()
-           FROM unnest($2::text[], $3::int[], $4::bigint[]) AS v(t, p, o)
-           WHERE pp.projection = $1 AND pp.topic = v.t AND pp.partition = v.p""",
+    payload = {"projection": projection, "positions": [[t, p, o] for (t, p), o in next_offsets.items()]}
+    await conn.execute(  # one round trip: the update and the notification
+        """WITH moved AS (
+             UPDATE projection_positions AS pp SET next_offset = GREATEST(pp.next_offset, v.o), updated_at = now()
+             FROM unnest($2::text[], $3::int[], $4::bigint[]) AS v(t, p, o)
+             WHERE pp.projection = $1 AND pp.topic = v.t AND pp.partition = v.p
+             RETURNING 1)
+           SELECT pg_notify($5, $6)""",
         projection,
         [t for t, _ in keys],
         [p for _, p in keys],
         [next_offsets[k] for k in keys],
+        NOTIFY_CHANNEL,
+        json.dumps(payload),
     )
-    payload = {"projection": projection, "positions": [[t, p, o] for (t, p), o in next_offsets.items()]}
-    await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, json.dumps(payload))
