@@ -57,11 +57,12 @@ case "${1:-}" in
   start)
     # Four processes, so that CPU-heavy work never delays the projector or the live feed: the projector, the
     # live feed (latency-critical: Kafka -> Redis), the assignment engine (its solves), and analytics + AI
-    # (models, reports). The engine (nice 10) and analytics + AI (nice 15) run at a lower CPU priority: when the
-    # cores are busy, the live feed, the API and the projector go first; the engine decides in 200 ms windows
-    # anyway and the insights catch up afterwards.
+    # (models, reports). Only the live feed and the API (with Kafka and Redis) are on a dispatcher's screen's path,
+    # so the rest runs at a lower CPU priority: the projector at nice 5 (and Postgres, see stack.sh), the engine at
+    # 10, analytics + AI at 15. When the cores are busy the screens go first; the projector and engine decide in
+    # 20/200 ms windows anyway, and the insights catch up afterwards.
     # shellcheck disable=SC2086
-    start_worker worker 0 0 ${AIFF_WORKERS:-projector}
+    start_worker worker 0 "${AIFF_PROJECTOR_NICE:-5}" ${AIFF_WORKERS:-projector}
     # shellcheck disable=SC2086
     [ -n "${AIFF_LIVE_WORKERS-live}" ] && start_worker worker-live 1 0 ${AIFF_LIVE_WORKERS-live}
     # shellcheck disable=SC2086

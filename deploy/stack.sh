@@ -16,6 +16,8 @@
 #   AIFF_KAFKA_HEAP_OPTS ("-Xms256m -Xmx512m")
 #   AIFF_KAFKA_GC_OPTS   ("-XX:+UseZGC"): the broker is on the live feed's path, and G1's young pauses
 #                        (15-25 ms every few seconds under load on 2 cores) were its latency tail
+#   AIFF_PG_NICE (5)     Postgres' CPU priority: the read models are written in batches and not on the live
+#                        feed's path (Kafka -> live worker -> Redis -> API), which keeps priority 0 on a busy box
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +35,7 @@ PG_PORT="${AIFF_PG_PORT:-55432}"
 REDIS_PORT="${AIFF_REDIS_PORT:-56379}"
 KAFKA_HEAP_OPTS="${AIFF_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
 KAFKA_GC_OPTS="${AIFF_KAFKA_GC_OPTS:--XX:+UseZGC}"
+PG_NICE="${AIFF_PG_NICE:-5}"
 
 KAFKA_TIMEOUT=120
 PG_TIMEOUT=30
@@ -432,7 +435,7 @@ pg_up() {
   pg_write_config
   say "postgres: starting on 127.0.0.1:$PG_PORT…"
   printf '\n===== %s stack.sh: starting postgres =====\n' "$(date -Is)" >>"$PG_LOG"
-  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -W start >/dev/null \
+  nice -n "$PG_NICE" "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -W start >/dev/null \
     || not_ready postgres "$PG_TIMEOUT" "$PG_LOG"
   pg_wait_ready "$t0"
 }
