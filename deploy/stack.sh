@@ -13,7 +13,8 @@
 #   AIFF_STATE_DIR  (<repo>/.state)   data, logs ($STATE/logs) and pid files ($STATE/run)
 #   AIFF_CACHE_DIR  ($HOME/.cache/aiff) Kafka jars, resolved once into kafka-3.9.1/libs
 #   AIFF_KAFKA_PORT 19092, AIFF_KAFKA_CONTROLLER_PORT 19093, AIFF_PG_PORT 55432, AIFF_REDIS_PORT 56379
-#   AIFF_KAFKA_HEAP_OPTS ("-Xms256m -Xmx512m")
+#   AIFF_KAFKA_HEAP_OPTS ("-Xms1g -Xmx1g"): with ZGC, headroom means fewer concurrent cycles (each takes CPU
+#                        from the live path on 2 cores): 512 MB ran one every ~5 s under 200 events/s, 1 GB one every ~12 s
 #   AIFF_KAFKA_GC_OPTS   ("-XX:+UseZGC"): the broker is on the live feed's path, and G1's young pauses
 #                        (15-25 ms every few seconds under load on 2 cores) were its latency tail
 #   AIFF_PG_NICE (5)     Postgres' CPU priority: the read models are written in batches and not on the live
@@ -33,7 +34,7 @@ KAFKA_PORT="${AIFF_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${AIFF_KAFKA_CONTROLLER_PORT:-19093}"
 PG_PORT="${AIFF_PG_PORT:-55432}"
 REDIS_PORT="${AIFF_REDIS_PORT:-56379}"
-KAFKA_HEAP_OPTS="${AIFF_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+KAFKA_HEAP_OPTS="${AIFF_KAFKA_HEAP_OPTS:--Xms1g -Xmx1g}"
 KAFKA_GC_OPTS="${AIFF_KAFKA_GC_OPTS:--XX:+UseZGC}"
 PG_NICE="${AIFF_PG_NICE:-5}"
 
