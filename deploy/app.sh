@@ -31,14 +31,24 @@ wait_for() {
   echo "$name: ready ($(( SECONDS - start )) s)"
 }
 
+# CPU scheduling policy prefix: `idle` runs only when no other process wants the CPU (a live-path wakeup always
+# preempts it), `batch` is never treated as interactive; both are open to unprivileged users. Needs util-linux chrt.
+policy() {
+  case "$1" in
+    idle|batch) command -v chrt >/dev/null && echo "chrt --$1 0" ;;
+    *) ;;
+  esac
+}
+
 start_worker() {
-  # start_worker NAME METRICS_PORT_OFFSET NICENESS CONSUMER...; each process serves /metrics on its own port.
-  local name=$1 offset=$2 niceness=$3; shift 3
+  # start_worker NAME METRICS_PORT_OFFSET NICENESS POLICY CONSUMER...; each process serves /metrics on its own port.
+  local name=$1 offset=$2 niceness=$3 sched; sched=$(policy "$4"); shift 4
   if running "$name"; then echo "$name: already running (pid $(cat "$RUN/$name.pid"))"; return; fi
   local mark; mark=$(stat -c %s "$LOGS/$name.log" 2>/dev/null || echo 0)
   local base="${AIFF_WORKER_METRICS_PORT:-9108}" port=0
   [ "$base" != 0 ] && port=$((base + offset))
-  AIFF_WORKER_METRICS_PORT=$port start_one "$name" nice -n "$niceness" "$BIN/aiff" worker "$@"
+  # shellcheck disable=SC2086
+  AIFF_WORKER_METRICS_PORT=$port start_one "$name" $sched nice -n "$niceness" "$BIN/aiff" worker "$@"
   wait_for "$name" 60 "tail -c +$((mark + 1)) '$LOGS/$name.log' | grep -q 'workers running'"
 }
 
@@ -59,16 +69,17 @@ case "${1:-}" in
     # live feed (latency-critical: Kafka -> Redis), the assignment engine (its solves), and analytics + AI
     # (models, reports). Only the live feed and the API (with Kafka and Redis) are on a dispatcher's screen's path,
     # so the rest runs at a lower CPU priority: the projector at nice 5 (and Postgres, see stack.sh), the engine at
-    # 10, analytics + AI at 15. When the cores are busy the screens go first; the projector and engine decide in
-    # 20/200 ms windows anyway, and the insights catch up afterwards.
+    # nice 10 under the `batch` policy, analytics + AI under the `idle` policy (they run when the cores are
+    # otherwise free; AIFF_INSIGHT_POLICY=other turns it off). When the cores are busy the screens go first; the
+    # projector and engine decide in 20/200 ms windows anyway, and the insights catch up afterwards.
     # shellcheck disable=SC2086
-    start_worker worker 0 "${AIFF_PROJECTOR_NICE:-5}" ${AIFF_WORKERS:-projector}
+    start_worker worker 0 "${AIFF_PROJECTOR_NICE:-5}" other ${AIFF_WORKERS:-projector}
     # shellcheck disable=SC2086
-    [ -n "${AIFF_LIVE_WORKERS-live}" ] && start_worker worker-live 1 0 ${AIFF_LIVE_WORKERS-live}
+    [ -n "${AIFF_LIVE_WORKERS-live}" ] && start_worker worker-live 1 0 other ${AIFF_LIVE_WORKERS-live}
     # shellcheck disable=SC2086
-    [ -n "${AIFF_ENGINE_WORKERS-assignment}" ] && start_worker worker-engine 2 "${AIFF_ENGINE_NICE:-10}" ${AIFF_ENGINE_WORKERS-assignment}
+    [ -n "${AIFF_ENGINE_WORKERS-assignment}" ] && start_worker worker-engine 2 "${AIFF_ENGINE_NICE:-10}" "${AIFF_ENGINE_POLICY:-batch}" ${AIFF_ENGINE_WORKERS-assignment}
     # shellcheck disable=SC2086
-    [ -n "${AIFF_INSIGHT_WORKERS-analytics ai}" ] && start_worker worker-insights 3 "${AIFF_INSIGHT_NICE:-15}" ${AIFF_INSIGHT_WORKERS-analytics ai}
+    [ -n "${AIFF_INSIGHT_WORKERS-analytics ai}" ] && start_worker worker-insights 3 "${AIFF_INSIGHT_NICE:-15}" "${AIFF_INSIGHT_POLICY:-idle}" ${AIFF_INSIGHT_WORKERS-analytics ai}
     if "$BIN/python" -c "import aiff.api.serve" 2>/dev/null; then
       start_one api "$BIN/aiff" api --port "$PORT"
       wait_for api 60 "curl -fs -o /dev/null http://127.0.0.1:$PORT/health"
