@@ -35,7 +35,7 @@ wait_for() {
 # preempts it), `batch` is never treated as interactive; both are open to unprivileged users. Needs util-linux chrt.
 policy() {
   case "$1" in
-    idle|batch) command -v chrt >/dev/null && echo "chrt --$1 0" ;;
+    idle|batch) if command -v chrt >/dev/null; then echo "chrt --$1 0"; fi ;;
     *) ;;
   esac
 }

@@ -23,7 +23,7 @@ from aiff.assignment.revise import plan_revision
 from aiff.assignment.strategies import choose
 from aiff.assignment.triggers import Triggers, collect
 from aiff.bootstrap import Resources
-from aiff.consumers.runner import BatchConsumer, consumer_config
+from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
 from aiff.errors import ContractViolation
 from aiff.events.envelope import Envelope
 from aiff.events.producer import EventPublisher
@@ -101,8 +101,7 @@ class AssignmentEngine:
                 teams = _take(teams, plan)
             if self.settings.assignment_strategy == "optimal" and self.revision_due(time.monotonic()):
                 out += await self._revise(conn, teams, now, cause)
-        deferrals = [d for d in out if isinstance(d, _Deferral)]
-        fresh = await q.changed_deferrals(conn, {d.ticket_id: d.reason for d in deferrals})
+        fresh = await q.changed_deferrals(conn, {d.ticket_id: d.reason for d in out if isinstance(d, _Deferral)})
         out = [self._deferred(d) if isinstance(d, _Deferral) else d for d in out if not isinstance(d, _Deferral) or d.ticket_id in fresh]
         if not out:
             return 0
@@ -217,7 +216,7 @@ def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     s = resources.settings
     config = consumer_config(
         s, name, resources.topics.domain, batch_size=2000, batch_timeout_ms=s.assignment_window_ms,
-        fetch_min_bytes=WINDOW_FILL_BYTES, fetch_max_wait_ms=s.assignment_window_ms,
+        **fetch_window(s.assignment_window_ms, WINDOW_FILL_BYTES),
     )
     engine = AssignmentEngine(s, resources.publisher)
     return BatchConsumer(config, resources.pool, resources.publisher, engine.handle)

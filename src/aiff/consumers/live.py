@@ -51,7 +51,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from aiff.bootstrap import Resources
-from aiff.consumers.runner import BATCH_SECONDS, EVENTS_APPLIED, BatchConsumer, ConsumerConfig, consumer_config
+from aiff.consumers.runner import BATCH_SECONDS, EVENTS_APPLIED, BatchConsumer, ConsumerConfig, consumer_config, next_offsets
 from aiff.live.channel import LiveKeys, LivePublisher, Positions
 from aiff.live.state import LiveState
 from aiff.live.summary import build_entries
@@ -124,13 +124,10 @@ class LiveConsumer(BatchConsumer):
         todo = [r for r in records if r.offset >= self._floor.get((r.topic, r.partition), 0)]
         if not todo:
             return 0
-        next_offsets: Positions = {}
-        for r in todo:
-            key = (r.topic, r.partition)
-            next_offsets[key] = max(next_offsets.get(key, 0), r.offset + 1)
-        shown = await self.live_handler.publish_batch(self._pool, todo, next_offsets)
-        self._floor.update(next_offsets)
-        self._next_offsets.update(next_offsets)
+        applied_up_to = next_offsets(todo)
+        shown = await self.live_handler.publish_batch(self._pool, todo, applied_up_to)
+        self._floor.update(applied_up_to)
+        self._next_offsets.update(applied_up_to)
         EVENTS_APPLIED.labels(self.config.name).inc(len(todo))
         BATCH_SECONDS.labels(self.config.name).observe(time.perf_counter() - started)
         return shown
@@ -150,10 +147,7 @@ class LiveHandler:
     async def _entries(self, pool: asyncpg.Pool, records: list[Record]) -> tuple[list[dict], bool]:
         if self._watch is None:
             return await self.state.entries(pool, records)
-        needed: Positions = {}
-        for r in records:
-            key = (r.topic, r.partition)
-            needed[key] = max(needed.get(key, 0), r.offset + 1)
+        needed = next_offsets(records)
         async with pool.acquire() as conn:
             if not await self._watch.wait(conn, needed, self._wait_s):
                 log.warning("live: projector has not applied %s after %.1fs; publishing the current rows", needed, self._wait_s)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiff.bootstrap import Resources
-from aiff.consumers.runner import BatchConsumer, consumer_config
+from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
 from aiff.projections.projector import project_batch
 
 NAME = "projector"
@@ -19,6 +19,6 @@ def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     (`AIFF_PROJECTOR_WINDOW_MS`) bounds the batch rate and adds at most that much to a projection's delay.
     """
     s = resources.settings
-    window = {"fetch_min_bytes": WINDOW_FILL_BYTES, "fetch_max_wait_ms": s.projector_window_ms} if s.projector_window_ms else {}
+    window = fetch_window(s.projector_window_ms, WINDOW_FILL_BYTES)
     config = consumer_config(s, name, resources.topics.domain, dead_letter=True, **window)
     return BatchConsumer(config, resources.pool, resources.publisher, project_batch)
