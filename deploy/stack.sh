@@ -522,7 +522,8 @@ redis_down() {
     return 0
   fi
   say "redis: stopping (pid $pid)…"
-  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+  # By pid, not `redis-cli -p PORT shutdown`: the port in this shell's environment may be another stack's.
+  kill -TERM "$pid" 2>/dev/null || true
   wait_gone "$pid" 15 || { kill -KILL "$pid" 2>/dev/null || true; wait_gone "$pid" 5 || true; }
   rm -f "$REDIS_PIDFILE"
   say "redis: stopped"

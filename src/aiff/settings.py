@@ -45,6 +45,15 @@ class Settings(BaseSettings):
 
     kafka_session_timeout_ms: int = Field(10_000, alias="AIFF_KAFKA_SESSION_TIMEOUT_MS", ge=6000)
     kafka_linger_ms: int = Field(0, alias="AIFF_KAFKA_LINGER_MS", ge=0, description="Producer linger: 0 sends at once.")
+    kafka_publish_timeout_s: float = Field(
+        5.0, alias="AIFF_KAFKA_PUBLISH_TIMEOUT_S", gt=0,
+        description="How long one publish may try (re-sending, replacing a failed producer) before the API answers 503.",
+    )
+    db_timeout_s: float = Field(
+        5.0, alias="AIFF_DB_TIMEOUT_S", gt=0,
+        description="How long a request waits for a pooled database connection before answering 503.",
+    )
+    retry_after_s: int = Field(5, alias="AIFF_RETRY_AFTER_S", ge=1, description="`Retry-After` of 503 answers.")
     worker_metrics_port: int = Field(9108, alias="AIFF_WORKER_METRICS_PORT", description="0 disables the workers' /metrics.")
     projector_batch_size: int = Field(5000, alias="AIFF_PROJECTOR_BATCH_SIZE", ge=1)
     projector_batch_timeout_ms: int = Field(50, alias="AIFF_PROJECTOR_BATCH_TIMEOUT_MS", ge=1)

@@ -51,6 +51,8 @@ class Harness:
     client: httpx.AsyncClient
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     team_id: int | None = None
+    app: Any = None
+    """The FastAPI app being served (for tests that reach into its resources)."""
 
     async def login(self, username: str, password: str = PASSWORD) -> dict[str, str]:
         r = await self.client.post("/auth/login", json={"username": username, "password": password})
@@ -119,7 +121,7 @@ async def running_api(settings: Settings, *, rate_limit_window_s: float | None =
             await asyncio.wait_for(consumer.ready.wait(), 30)
             url = f"http://127.0.0.1:{port}"
             async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-                harness = Harness(url, settings, resources, client)
+                harness = Harness(url, settings, resources, client, app=app)
                 if with_users:
                     harness.headers["admin"] = await harness.make_user("admin")
                     harness.headers["dispatcher"] = await harness.make_user("dispatcher")

@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, *, rate_limit_window_s: float |
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_resources(settings, with_redis=True, pool_size=20, request_sessions=True) as resources:
+        async with open_resources(settings, with_redis=True, pool_size=20, request_sessions=True, patient=True) as resources:
             waiter = PositionWaiter(settings.asyncpg_dsn, resources.pool)
             await waiter.start()
             app.state.resources = resources

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiokafka.errors import KafkaError
 
 from aiff.bootstrap import Resources
 from aiff.api.readyourwrites import PositionWaiter
+from aiff.bootstrap import is_outage
 from aiff.errors import TransientError
 from aiff.events.envelope import Envelope
+from aiff.ids import API_SOURCE
 
-API_SOURCE = "urn:aiff:api"
+log = logging.getLogger(__name__)
 
 
 async def publish(resources: Resources, event: Envelope):  # -> RecordMetadata
-    """Publish one event; Kafka being unavailable answers 503."""
+    """Publish one event; Kafka unavailable for `AIFF_KAFKA_PUBLISH_TIMEOUT_S` answers 503 with `Retry-After`
+    (the publisher retries and replaces a failed producer within that time)."""
     try:
         return await resources.publisher.publish(event)
     except KafkaError as exc:
@@ -31,6 +36,13 @@ async def publish_and_wait(resources: Resources, waiter: PositionWaiter, events:
         metadata = await publish(resources, event)
     if metadata is None:
         return False
-    return await waiter.wait(
-        metadata.topic, metadata.partition, metadata.offset, resources.settings.read_your_writes_timeout_s
-    )
+    try:
+        return await waiter.wait(
+            metadata.topic, metadata.partition, metadata.offset, resources.settings.read_your_writes_timeout_s
+        )
+    except Exception as exc:  # noqa: BLE001 - narrowed to outages below
+        if not is_outage(exc):
+            raise
+        # The event is durable in Kafka: the write is accepted even though the database cannot confirm it now.
+        log.warning("read-your-writes check failed (%s: %s); answering 202", type(exc).__name__, exc)
+        return False

@@ -37,8 +37,10 @@ async def get_waiter(request: Request) -> PositionWaiter:
 
 
 async def get_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection for the request (queries only; writes are events)."""
-    async with request.app.state.resources.pool.acquire() as conn:
+    """A pooled connection for the request (queries only; writes are events). Waiting longer than
+    `AIFF_DB_TIMEOUT_S` for one answers 503 (errors.py maps the timeout) instead of queueing without bound."""
+    resources = request.app.state.resources
+    async with resources.pool.acquire(timeout=resources.settings.db_timeout_s) as conn:
         yield conn
 
 

@@ -119,14 +119,51 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
 
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "error")
-    return error_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 503:
+        headers = {**retry_after(request), **(headers or {})}
+    return error_response(request, exc.status_code, detail, headers=headers)
+
+
+def retry_after(request: Request) -> dict[str, str]:
+    """The `Retry-After` header every 503 carries."""
+    settings = getattr(request.app.state, "settings", None)
+    return {"Retry-After": str(getattr(settings, "retry_after_s", 5))}
 
 
 async def _domain(request: Request, exc: AiffError) -> JSONResponse:
-    return error_response(request, exc.status, exc.message, code=exc.code, details=_jsonable(exc.details) if exc.details is not None else None)
+    headers = retry_after(request) if exc.status == 503 else None
+    details = _jsonable(exc.details) if exc.details is not None else None
+    return error_response(request, exc.status, exc.message, code=exc.code, details=details, headers=headers)
+
+
+def unavailable_dependency(exc: BaseException) -> str | None:
+    """Which dependency an outage error comes from, or None when it is not an outage."""
+    import asyncpg
+    from aiokafka.errors import KafkaError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from aiff.bootstrap import is_outage
+
+    if not is_outage(exc):
+        return None
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+        return "redis"
+    if isinstance(exc, KafkaError):
+        return "event bus"
+    if isinstance(exc, (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)):
+        return "database"
+    return "a dependency"
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    dependency = unavailable_dependency(exc)
+    if dependency is not None:
+        log.warning("%s unavailable on %s %s: %s: %s", dependency, request.method, request.url.path, type(exc).__name__, exc)
+        return error_response(
+            request, 503, f"{dependency} unavailable ({type(exc).__name__}); retry shortly", headers=retry_after(request)
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, 500, "internal server error")
 

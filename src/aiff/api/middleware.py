@@ -24,7 +24,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aiff.api.errors import error_body
+from aiff.api.errors import error_body, unavailable_dependency
 from aiff.api.security import InvalidToken, decode_access_token_cached
 
 log = logging.getLogger("aiff.api.access")
@@ -176,10 +176,18 @@ class GatewayMiddleware:
             if not status_holder["started"] and not overflow["replied"]:
                 overflow["hit"] = False
                 await reply(413, f"request body larger than {limit_bytes} bytes")
-        except Exception:
-            log.exception("unhandled error on %s %s (correlation id %s)", method, scope["path"], cid)
-            if not status_holder["started"]:
-                await reply(500, "internal server error")
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: an outage is a 503, anything else a 500
+            dependency = unavailable_dependency(exc)
+            if dependency is not None:
+                log.warning("%s unavailable on %s %s (correlation id %s): %s: %s",
+                            dependency, method, scope["path"], cid, type(exc).__name__, exc)  # fmt: skip
+                if not status_holder["started"]:
+                    retry_after = str(settings.retry_after_s if settings is not None else 5)
+                    await reply(503, f"{dependency} unavailable ({type(exc).__name__}); retry shortly", {"Retry-After": retry_after})
+            else:
+                log.exception("unhandled error on %s %s (correlation id %s)", method, scope["path"], cid)
+                if not status_holder["started"]:
+                    await reply(500, "internal server error")
         finally:
             ACTIVE.dec()
             elapsed = time.perf_counter() - started

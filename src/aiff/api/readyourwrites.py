@@ -42,18 +42,53 @@ class PositionWaiter:
         self._projection = projection
         self._poll = poll_interval_s
         self._conn: asyncpg.Connection | None = None
+        self._closed = False
+        self._reconnecting: asyncio.Task[None] | None = None
         self._waiters: dict[tuple[str, int], list[tuple[int, asyncio.Future[None]]]] = defaultdict(list)
 
     async def start(self) -> None:
-        """Open the LISTEN connection; without it the waiter still works by polling."""
+        """Open the LISTEN connection; without it the waiter still works by polling. A lost connection (a
+        database restart) is reopened in the background."""
+        self._closed = False
         try:
-            self._conn = await asyncpg.connect(self._dsn)
-            await self._conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
-        except (OSError, asyncpg.PostgresError) as exc:
+            conn = await asyncpg.connect(self._dsn, timeout=5)
+            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            conn.add_termination_listener(self._on_lost)
+            self._conn = conn
+        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("LISTEN %s unavailable, read-your-writes falls back to polling: %s", NOTIFY_CHANNEL, exc)
             self._conn = None
+            self._schedule_reconnect()
+
+    def _on_lost(self, _conn: object) -> None:
+        self._conn = None
+        if not self._closed:
+            log.warning("LISTEN %s connection lost; polling until it is back", NOTIFY_CHANNEL)
+            self._schedule_reconnect()
+
+    def _schedule_reconnect(self) -> None:
+        if self._closed or (self._reconnecting is not None and not self._reconnecting.done()):
+            return
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 0.5
+        while not self._closed and self._conn is None:
+            await asyncio.sleep(delay)
+            delay = min(10.0, delay * 2)
+            try:
+                conn = await asyncpg.connect(self._dsn, timeout=5)
+                await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+                conn.add_termination_listener(self._on_lost)
+                self._conn = conn
+                log.info("LISTEN %s connection restored", NOTIFY_CHANNEL)
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                continue
 
     async def close(self) -> None:
+        self._closed = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
         if self._conn is not None:
             try:
                 await self._conn.close(timeout=2)

@@ -18,6 +18,8 @@ SERVER_OPTIONS: dict[str, object] = {
     # Live messages are small JSON documents on a LAN: compressing each one for each of N clients cost the
     # API ~20% of its CPU under the live benchmark, for a few hundred bytes saved.
     "ws_per_message_deflate": False,
+    # SIGTERM lets in-flight requests finish, but never waits longer than this for them.
+    "timeout_graceful_shutdown": 10,
 }
 
 

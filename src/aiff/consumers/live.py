@@ -56,7 +56,7 @@ from aiff.live.channel import LiveKeys, LivePublisher, Positions
 from aiff.live.state import LiveState
 from aiff.live.summary import build_entries
 from aiff.live.watch import ProjectorWatch
-from aiff.projections.projector import Record
+from aiff.projections.projector import Record, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class LiveConsumer(BatchConsumer):
         publishing: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
-                records = await self.next_batch(consumer)
+                records = await self.next_batch_or_wait(consumer)
                 if publishing is not None and (records or publishing.done()):
                     await publishing  # in order; a failure surfaces here
                     publishing = None
@@ -117,6 +117,14 @@ class LiveConsumer(BatchConsumer):
             if publishing is not None and not publishing.done():
                 publishing.cancel()
             await consumer.stop()
+
+    async def _dead_letter_alone(self, rejected: Rejected) -> None:
+        """The live feed only shows events; the projector dead-letters bad ones. A record the feed cannot show is
+        skipped (its position is stored with the next published batch)."""
+        r = rejected.record
+        log.error("%s: skipping %s[%d]@%d: %s", self.config.name, r.topic, r.partition, r.offset, rejected.reason)
+        self._floor[(r.topic, r.partition)] = r.offset + 1
+        self._next_offsets[(r.topic, r.partition)] = r.offset + 1
 
     async def apply(self, records: list[Record]) -> int:
         """Publish one batch with its positions; no Postgres transaction (the positions are in Redis)."""

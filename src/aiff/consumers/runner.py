@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 
+from aiff.bootstrap import is_outage, until_available
 from aiff.consumers.dead_letters import send_dead_letters
 from aiff.events.producer import EventPublisher
 from aiff.projections import positions
@@ -36,17 +37,11 @@ CONSUMER_LAG = Gauge("aiff_consumer_lag", "Records not yet applied", ["consumer"
 
 KAFKA_COMMIT_INTERVAL_S = 1.0
 
-TRANSIENT = (
-    OSError,
-    asyncio.TimeoutError,
-    KafkaError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.AdminShutdownError,
-)
+CONSUMER_DEGRADED = Gauge("aiff_consumer_degraded", "1 while the consumer's last batch failed and is being retried", ["consumer"])
+
+MAX_BACKOFF_S = 10.0
+POISON_SUSPECT_AFTER = 3
+"""A batch failing this often for a reason other than an outage is searched for the record that causes it."""
 
 
 @dataclass
@@ -60,7 +55,6 @@ class ConsumerConfig:
     batch_size: int = 5000
     batch_timeout_ms: int = 50
     dead_letter: bool = False
-    max_attempts: int = 12
     session_timeout_ms: int = 10_000
     fetch_min_bytes: int = 1
     """> 1 lets the broker hold a fetch until this much data (or `fetch_max_wait_ms`): fewer, larger batches."""
@@ -101,6 +95,11 @@ def consumer_config(settings: Settings, name: str, topics: list[str], **override
     return ConsumerConfig(name=name, topics=topics, **options)  # type: ignore[arg-type]
 
 
+def _retryable(exc: BaseException) -> bool:
+    """An outage, or a conflict between transactions that the next attempt resolves."""
+    return is_outage(exc) or isinstance(exc, (asyncpg.SerializationError, asyncpg.DeadlockDetectedError))
+
+
 class _SeekToStoredPositions(ConsumerRebalanceListener):
     def __init__(self, runner: BatchConsumer) -> None:
         self._runner = runner
@@ -133,6 +132,7 @@ class BatchConsumer:
         self._uncommitted: dict[TopicPartition, int] = {}
         self._kafka_committed_at = 0.0
         self.ready = asyncio.Event()
+        CONSUMER_DEGRADED.labels(config.name).set(0)
 
     def _new_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -150,11 +150,16 @@ class BatchConsumer:
         )
 
     async def seek_to_stored(self, assigned: set[TopicPartition]) -> None:
-        """Seek every newly assigned partition to the position stored with the read models."""
+        """Seek every newly assigned partition to the position stored with the read models (waiting for Postgres
+        when it is down: consuming from anywhere else would apply records twice or skip them)."""
         consumer = self._consumer
         assert consumer is not None
-        async with self._pool.acquire() as conn:
-            stored = await positions.load(conn, self.config.name, self.config.topics)
+
+        async def load() -> dict[tuple[str, int], int]:
+            async with self._pool.acquire() as conn:
+                return await positions.load(conn, self.config.name, self.config.topics)
+
+        stored = await until_available(f"{self.config.name}: Postgres", load, patient=True)
         unknown = [tp for tp in assigned if (tp.topic, tp.partition) not in stored]
         beginnings = await consumer.beginning_offsets(unknown) if unknown else {}
         for tp in assigned:
@@ -164,13 +169,13 @@ class BatchConsumer:
         self.ready.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set. Raises when a batch keeps failing (the process should exit loudly)."""
+        """Consume until `stop` is set; outages are waited out (the worker reports itself degraded meanwhile)."""
         consumer = await self.start_consumer()
         batches = 0
         last_gc = time.monotonic()
         try:
             while not stop.is_set():
-                records = await self.next_batch(consumer)
+                records = await self.next_batch_or_wait(consumer)
                 if records:
                     await self._apply_with_retry(records)
                     await self._commit_to_kafka(consumer, records)
@@ -187,28 +192,101 @@ class BatchConsumer:
             await consumer.stop()
 
     async def start_consumer(self) -> AIOKafkaConsumer:
-        """Create, subscribe (seeking to the stored positions on every assignment) and start the Kafka consumer."""
-        self._consumer = consumer = self._new_consumer()
-        consumer.subscribe(self.config.topics, listener=_SeekToStoredPositions(self))
-        await consumer.start()
-        return consumer
+        """Create, subscribe (seeking to the stored positions on every assignment) and start the Kafka consumer;
+        while Kafka is unreachable, keep trying (a worker never exits because a dependency is down)."""
+
+        async def attempt() -> AIOKafkaConsumer:
+            self._consumer = consumer = self._new_consumer()
+            consumer.subscribe(self.config.topics, listener=_SeekToStoredPositions(self))
+            try:
+                await consumer.start()
+            except BaseException:
+                await consumer.stop()
+                raise
+            return consumer
+
+        return await until_available(f"{self.config.name}: Kafka", attempt, patient=True)
 
     async def next_batch(self, consumer: AIOKafkaConsumer) -> list[Record]:
         """The records fetched so far (waiting up to `batch_timeout_ms` when there are none)."""
         fetched = await consumer.getmany(timeout_ms=self.config.batch_timeout_ms, max_records=self.config.batch_size)
         return [Record(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ())) for msgs in fetched.values() for m in msgs]
 
+    async def next_batch_or_wait(self, consumer: AIOKafkaConsumer) -> list[Record]:
+        """`next_batch`, but a fetch failing because Kafka is unreachable yields nothing (after a pause) instead of
+        ending the loop: the client reconnects by itself once the broker is back."""
+        try:
+            return await self.next_batch(consumer)
+        except Exception as exc:  # noqa: BLE001 - only outages are tolerated
+            if not is_outage(exc):
+                raise
+            CONSUMER_DEGRADED.labels(self.config.name).set(1)
+            log.warning("%s: fetch failed (%s: %s); retrying", self.config.name, type(exc).__name__, exc)
+            await asyncio.sleep(1.0)
+            return []
+
     async def _apply_with_retry(self, records: list[Record]) -> None:
-        for attempt in range(1, self.config.max_attempts + 1):
+        """Apply a batch for as long as it takes: an outage (Kafka, Postgres, Redis down) is retried with capped
+        backoff and never ends the worker; a batch that keeps failing for another reason is split to find the
+        record(s) that cause it, which are dead-lettered so that the rest of the partition moves on."""
+        failures = 0
+        while True:
+            try:
+                await self.apply(records)
+                break
+            except Exception as exc:  # noqa: BLE001 - every failure is either waited out or isolated below
+                failures += 1
+                CONSUMER_DEGRADED.labels(self.config.name).set(1)
+                if not _retryable(exc) and failures >= POISON_SUSPECT_AFTER:
+                    log.error("%s: batch of %d failed %d times (%s: %s); isolating the records that cause it",
+                              self.config.name, len(records), failures, type(exc).__name__, exc)  # fmt: skip
+                    await self._isolate(records)
+                    break
+                delay = min(MAX_BACKOFF_S, 0.2 * 2**failures) * (0.5 + random.random() / 2)
+                log.warning("%s: degraded, batch failed (%s: %s); retry %d in %.1fs",
+                            self.config.name, type(exc).__name__, exc, failures, delay)  # fmt: skip
+                await asyncio.sleep(delay)
+        if failures:
+            log.info("%s: recovered after %d failed attempt(s)", self.config.name, failures)
+        CONSUMER_DEGRADED.labels(self.config.name).set(0)
+
+    async def _isolate(self, records: list[Record]) -> None:
+        """Apply the batch in halves, in order, down to single records; one that still fails alone (and not
+        because a dependency is down) is dead-lettered with the error as its reason, so no single record can
+        stop a consumer."""
+        if len(records) > 1:
+            middle = len(records) // 2
+            for half in (records[:middle], records[middle:]):
+                try:
+                    await self.apply(half)
+                except Exception:  # noqa: BLE001 - narrowed down further
+                    await self._isolate(half)
+            return
+        (record,) = records
+        failures = 0
+        while True:
             try:
                 await self.apply(records)
                 return
-            except TRANSIENT as exc:
-                if attempt == self.config.max_attempts:
-                    raise
-                delay = min(10.0, 0.2 * 2**attempt) * (0.5 + random.random())
-                log.warning("%s: batch failed (%s: %s); retry %d in %.1fs", self.config.name, type(exc).__name__, exc, attempt, delay)
-                await asyncio.sleep(delay)
+            except Exception as exc:  # noqa: BLE001
+                failures += 1
+                if _retryable(exc) or failures < POISON_SUSPECT_AFTER:
+                    await asyncio.sleep(min(MAX_BACKOFF_S, 0.2 * 2**failures))
+                    continue
+                log.exception("%s: dead-lettering %s[%d]@%d, which fails on its own", self.config.name,
+                              record.topic, record.partition, record.offset)  # fmt: skip
+                reason = f"{self.config.name} could not apply it: {type(exc).__name__}: {exc}"
+                await self._dead_letter_alone(Rejected(record, reason[:2000], "consumer_error"))
+                return
+
+    async def _dead_letter_alone(self, rejected: Rejected) -> None:
+        """Dead-letter one record and move this consumer's position past it, in one transaction."""
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                await send_dead_letters(self._publisher, self.config.name, [rejected])
+                record = rejected.record
+                await positions.advance(conn, self.config.name, {(record.topic, record.partition): record.offset + 1})
+        self._next_offsets[(rejected.record.topic, rejected.record.partition)] = rejected.record.offset + 1
 
     async def apply(self, records: list[Record]) -> int:
         """Apply one batch in one transaction with its positions; returns how many events took effect."""

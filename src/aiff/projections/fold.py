@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from aiff.ids import reserved_for_api
 from aiff.errors import PermanentError, RuleViolation, UnknownEntity
 from aiff.events.envelope import Envelope
 from aiff.events.teams import (
@@ -90,6 +91,8 @@ def _touch(state: BatchState, row: Row, event: Envelope) -> None:
 
 def _created(state: BatchState, event: TicketCreated) -> None:
     d = event.data
+    if (reserved := reserved_for_api("ticket", d.ticket_id, event.source)) is not None:
+        raise RuleViolation(reserved)
     if state.tickets.get(d.ticket_id) is not None:
         raise RuleViolation(f"ticket {d.ticket_id} already exists")
     zone = canonical_zone(d.zone)
@@ -248,6 +251,8 @@ def _touch_team(state: BatchState, row: Row, event: Envelope) -> None:
 
 def _team_created(state: BatchState, event: TeamCreated) -> None:
     d = event.data
+    if (reserved := reserved_for_api("team", d.team_id, event.source)) is not None:
+        raise RuleViolation(reserved)
     if d.team_id in state.teams:
         raise RuleViolation(f"team {d.team_id} already exists")
     zone = canonical_zone(d.zone)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import asyncpg
 
+from aiff.ids import API_TEAM_IDS, API_TICKET_IDS
 from aiff.projections.fold import BatchState, Row
 
 TICKET_COLUMNS = (
@@ -130,8 +131,8 @@ async def write_state(conn: asyncpg.Connection, state: BatchState, history: list
             "tmp_teams", records=_records(rows, TEAM_COLUMNS, frozenset({"members"})), columns=TEAM_COLUMNS
         )
         await conn.execute(_UPSERT_TEAMS)
-    await _bump_sequence(conn, "ticket_id_seq", max(state.dirty_tickets, default=0))
-    await _bump_sequence(conn, "team_id_seq", max(state.dirty_teams, default=0))
+    await _bump_sequence(conn, "ticket_id_seq", max((i for i in state.dirty_tickets if i in API_TICKET_IDS), default=0), API_TICKET_IDS)
+    await _bump_sequence(conn, "team_id_seq", max((i for i in state.dirty_teams if i in API_TEAM_IDS), default=0), API_TEAM_IDS)
     if state.zone_modes:
         await conn.execute(
             """UPDATE zones AS z SET assignment_mode = v.m, updated_at = now()
@@ -141,9 +142,10 @@ async def write_state(conn: asyncpg.Connection, state: BatchState, history: list
         )
 
 
-async def _bump_sequence(conn: asyncpg.Connection, sequence: str, seen_id: int) -> None:
-    """Keep the API's id allocator above every id a publisher chose, so its next ids are free."""
-    if seen_id:
+async def _bump_sequence(conn: asyncpg.Connection, sequence: str, seen_id: int, api_range: range) -> None:
+    """Keep the API's allocator past every id of its own range already in the log (a database rebuilt from the
+    log starts its sequences afresh); ids outside that range are upstream's and never concern it."""
+    if seen_id in api_range:
         await conn.execute(
             f"SELECT setval('{sequence}', $1) WHERE $1 > (SELECT last_value FROM {sequence})", seen_id
         )

@@ -29,15 +29,10 @@ async def seed(args: argparse.Namespace) -> int:
         await res.publisher.publish_many(setup)
         print(f"seed: published {len(setup)} zone and team events", file=sys.stderr)
         bar = Progress("seed: published ticket events")
-        max_ticket = 0
         for chunk in iter_ticket_events(seed=args.seed, teams=args.teams, tickets=args.tickets, days=args.days):
             await res.publisher.publish_many(chunk)
-            max_ticket = max(max_ticket, max(e.data.ticket_id for e in chunk))
             bar.advance(len(chunk))
         bar.finish()
-        # Ids the API allocates start above the demo's.
-        await res.pool.execute("SELECT setval('ticket_id_seq', GREATEST((SELECT last_value FROM ticket_id_seq), $1))", max_ticket)
-        await res.pool.execute("SELECT setval('team_id_seq', GREATEST((SELECT last_value FROM team_id_seq), $1))", args.teams)
         if args.wait:
             await wait_caught_up(res.pool, settings.kafka_bootstrap_servers, res.topics.domain)
             counts = await res.pool.fetchrow(

@@ -13,6 +13,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+import asyncpg
+
+from aiff.api.errors import retry_after
 from aiff.api.schemas import HealthResponse
 
 router = APIRouter(tags=["health"])
@@ -36,14 +39,19 @@ async def _check(name: str, probe: Awaitable[Any]) -> tuple[str, dict[str, Any]]
 
 
 async def _postgres(request: Request) -> None:
-    async with request.app.state.resources.pool.acquire() as conn:
+    """A connection of its own, not one from the request pool: a pool busy with slow requests is not the
+    database being down, and /health must name the dependency that really is."""
+    resources = request.app.state.resources
+    conn = await asyncpg.connect(resources.settings.asyncpg_dsn, timeout=CHECK_TIMEOUT_S)
+    try:
         await conn.fetchval("SELECT 1")
+    finally:
+        conn.terminate()
 
 
 async def _kafka(request: Request) -> None:
-    client = request.app.state.resources.publisher._producer.client
-    if not await client.fetch_all_metadata():
-        raise RuntimeError("no metadata")
+    """Metadata through the publisher's live producer (a dead producer is replaced first, or reported)."""
+    await request.app.state.resources.publisher.check()
 
 
 async def _redis(request: Request) -> None:
@@ -67,7 +75,9 @@ async def health(request: Request) -> Any:
     body = HealthResponse(
         status="healthy" if healthy else "unhealthy", checks=checks, version=_version(), timestamp=datetime.now(UTC)
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if healthy else 503)
+    if healthy:
+        return JSONResponse(body.model_dump(mode="json"))
+    return JSONResponse(body.model_dump(mode="json"), status_code=503, headers=retry_after(request))
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
