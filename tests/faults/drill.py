@@ -178,7 +178,7 @@ def ticket_created(ticket_id: int, zone: str) -> tuple[str, bytes]:
         "specversion": "1.0", "id": event_id, "source": "urn:crm:drill", "type": "aiff.ticket.created.v1",
         "time": datetime.now(UTC).isoformat(), "subject": str(ticket_id),
         "data": {"ticket_id": ticket_id, "title": f"Drill fault {ticket_id}", "priority": "medium", "zone": zone,
-                 "category": "network", "latitude": 3.1, "longitude": 101.6},
+                 "category": "fiber", "latitude": 3.1, "longitude": 101.6},
     }  # fmt: skip
     return event_id, json.dumps(event).encode()
 
