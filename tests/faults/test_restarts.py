@@ -10,7 +10,9 @@ system of its own (stack, four worker processes, API), and check every promise a
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import signal
 
 import asyncpg
 import httpx
@@ -127,6 +129,23 @@ async def test_broker_and_database_restarts_under_load_keep_every_promise(system
             lambda: _healthy(client), timeout=30, interval=0.5, what="/health green after the restarts"
         )
         assert health
+
+    api_pid = int((system.state / "run" / "api.pid").read_text().strip())
+    os.kill(api_pid, signal.SIGTERM)
+    await wait_until(lambda: _async(not _alive(api_pid)), timeout=15, interval=0.2, what="the API to exit on SIGTERM")
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper has exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def _async(value: object) -> object:
+    return value
 
 
 async def _healthy(client: httpx.AsyncClient) -> bool:
