@@ -155,9 +155,11 @@ class EventPublisher:
             fresh = self._factory()
             try:
                 await asyncio.wait_for(fresh.start(), max(0.1, deadline - time.monotonic()))
-            except (KafkaError, OSError, asyncio.TimeoutError) as exc:
-                await stop_quietly(fresh)
-                raise EventBusUnavailable(f"event bus unavailable: {type(exc).__name__}") from exc
+            except BaseException as exc:  # including cancellation (a /health probe's own timeout): never leak it
+                asyncio.get_running_loop().create_task(stop_quietly(fresh))
+                if isinstance(exc, (KafkaError, OSError, asyncio.TimeoutError)):
+                    raise EventBusUnavailable(f"event bus unavailable: {type(exc).__name__}") from exc
+                raise
             if self._started_once:
                 PRODUCER_REPLACED.inc()
             self._started_once = True
