@@ -90,6 +90,7 @@ async def project_batch(conn: asyncpg.Connection, records: list[Record]) -> tupl
     """
     rejected: list[Rejected] = []
     first: dict[uuid.UUID, Decoded] = {}
+    copies: list[tuple[Record, Record]] = []
     for record in records:
         try:
             event = decode(record.value)
@@ -99,7 +100,9 @@ async def project_batch(conn: asyncpg.Connection, records: list[Record]) -> tupl
         earlier = first.get(event.id)
         if earlier is None:
             first[event.id] = (record, event)
-        elif not _same_fact(earlier[0].value or b"", record, event):
+        elif _same_fact(earlier[0].value or b"", record, event):
+            copies.append((record, earlier[0]))
+        else:
             rejected.append(_conflict(record, event.id, (earlier[0].topic, earlier[0].partition, earlier[0].offset)))
 
     applied = await writer.applied_events(conn, list(first))
@@ -113,7 +116,13 @@ async def project_batch(conn: asyncpg.Connection, records: list[Record]) -> tupl
     # Team facts first: ticket events refer to teams, and the teams topic is read independently of the tickets topic.
     fresh.sort(key=lambda pair: pair[1].topic_kind != "teams")
     refused, count = await _apply(conn, fresh)
-    return rejected + refused, count
+    rejected += refused
+    # A copy within the batch shares its original's fate: nothing more when applied, the same reason when refused.
+    why = {(r.record.topic, r.record.partition, r.record.offset): r for r in rejected}
+    for copy, original in copies:
+        if (verdict := why.get((original.topic, original.partition, original.offset))) is not None:
+            rejected.append(Rejected(copy, verdict.reason, verdict.error_code))
+    return rejected, count
 
 
 async def _apply(conn: asyncpg.Connection, fresh: list[Decoded]) -> tuple[list[Rejected], int]:
