@@ -92,3 +92,18 @@ async def test_analytics_and_ai_act_only_on_what_the_projector_applied(resources
     assert teams == {1} and await resources.pool.fetchval("SELECT count(*) FROM analytics_team_metrics WHERE team_id = 987654") == 0
     zones = {r["zone"] for r in await resources.pool.fetch("SELECT zone FROM zone_daily_stats WHERE created > 0")}
     assert zones == {"Selangor"}
+
+
+async def test_a_replay_sees_teams_before_the_assignments_to_them(resources: Resources) -> None:
+    """Many small batches over a backlog (as in `aiff replay`): every assignment to an existing team applies."""
+    t = resources.topics
+    events = []
+    for i in range(1, 301):
+        events += [ticket_created(i), ticket_assigned(i, 1 + i % 3)]
+    async with Upstream(resources.settings.kafka_bootstrap_servers) as up:
+        await up.send(t.teams, [team_created(1), team_created(2), team_created(3)])
+        await up.send(t.tickets, events)
+        small = resources.settings.model_copy(update={"projector_batch_size": 40})
+        async with running(projector.build(Resources(small, resources.topics, resources.pool, resources.publisher, resources.redis))):
+            await _caught_up(resources, up, "projector")
+    assert await resources.pool.fetchval("SELECT count(*) FROM assignments") == 300
