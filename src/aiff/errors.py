@@ -42,6 +42,12 @@ class RuleViolation(PermanentError):
     code = "conflict"
 
 
+class DuplicateIdConflict(RuleViolation):
+    """An event id that was already applied arrived again with different content (an exact redelivery is no error)."""
+
+    code = "duplicate_id_conflict"
+
+
 class TransientError(AiffError):
     """The world is temporarily unavailable (database, broker, timeout): retry with backoff, then stop loudly."""
 

@@ -29,6 +29,14 @@ def assigned(tid: int = 1, team: int = 7) -> TicketAssigned:
     return ticket_event(TicketAssigned, {"ticket_id": tid, "team_id": team, "strategy": "optimal", "distance_km": 3.2}, time=T)
 
 
+def with_teams(*team_ids: int) -> BatchState:
+    """A batch state in which these teams exist (assignments refer to existing teams only)."""
+    state = BatchState()
+    for team_id in team_ids:
+        apply(state, team_event(TeamCreated, {"team_id": team_id, "name": f"Pasukan {team_id}", "zone": "Perak"}, time=T))
+    return state
+
+
 def status(tid: int, value: str, **extra: object) -> TicketStatusChanged:
     return ticket_event(TicketStatusChanged, {"ticket_id": tid, "status": value, **extra}, time=T)
 
@@ -52,7 +60,7 @@ def test_zone_aliases_are_canonical_and_unknown_zones_are_refused() -> None:
 
 
 def test_full_lifecycle_moves_the_active_assignment() -> None:
-    state = BatchState()
+    state = with_teams(3, 7, 9)
     for event in (created(), assigned(), status(1, "in_progress"), status(1, "completed", customer_rating=5)):
         apply(state, event)
     row = state.tickets[1]
@@ -63,7 +71,7 @@ def test_full_lifecycle_moves_the_active_assignment() -> None:
 
 
 def test_reassignment_ends_the_previous_assignment() -> None:
-    state = BatchState()
+    state = with_teams(3, 7, 9)
     for event in (created(), assigned(team=7), assigned(team=9)):
         apply(state, event)
     assert [a["status"] for a in state.new_assignments] == ["reassigned", "assigned"]
@@ -80,7 +88,7 @@ def test_reassignment_ends_the_previous_assignment() -> None:
     ],
 )
 def test_invalid_transitions_are_refused_and_change_nothing(steps: list, refused: object, message: str) -> None:
-    state = BatchState()
+    state = with_teams(3, 7, 9)
     apply(state, created())
     for event in steps:
         apply(state, event)
@@ -91,7 +99,7 @@ def test_invalid_transitions_are_refused_and_change_nothing(steps: list, refused
 
 
 def test_unassign_only_by_the_holding_team_of_an_unstarted_ticket() -> None:
-    state = BatchState()
+    state = with_teams(3, 7, 9)
     apply(state, created())
     apply(state, assigned(team=7))
     with pytest.raises(RuleViolation):
@@ -124,3 +132,12 @@ def test_team_events_keep_the_seeds_performance_fields() -> None:
     assert (row["status"], row["tickets_completed"], row["customer_rating"], row["version"]) == ("offline", 12, 4.4, 3)
     with pytest.raises(RuleViolation):
         apply(state, team_event(TeamCreated, {"team_id": 3, "name": "again", "zone": "Perak"}, time=T))
+
+
+def test_an_assignment_to_a_team_that_does_not_exist_is_refused_and_changes_nothing() -> None:
+    state = with_teams(7)
+    apply(state, created())
+    before = dict(state.tickets[1])
+    with pytest.raises(UnknownEntity, match="unknown team 987654"):
+        apply(state, assigned(team=987654))
+    assert state.tickets[1] == before and state.new_assignments == [] and state.active == {}

@@ -127,8 +127,8 @@ async def store_changed_metrics(
 ) -> list[Envelope]:
     """Save the teams' KPIs; returns a `TeamMetricsUpdated` for every team whose published values changed.
 
-    Event ids are derived from the team, a per-team sequence and the values, so a batch retried after a
-    rollback republishes the same ids (the projector applies each id once).
+    Event ids are derived from the team, a per-team sequence, the values and the time, so a batch retried after a
+    rollback republishes the same events (the projector applies each id once).
     """
     if not metrics:
         return []
@@ -149,7 +149,8 @@ async def store_changed_metrics(
         seq = old["seq"] if old is not None else 0
         if old_part != m.published_part():
             seq += 1
-            event_id = uuid.uuid5(METRICS_NAMESPACE, f"{team_id}:{seq}:{m.published_part()}")
+            # The time is part of the fact: one id never carries two contents (that is a conflict for the projector).
+            event_id = uuid.uuid5(METRICS_NAMESPACE, f"{team_id}:{seq}:{m.published_part()}:{at.isoformat()}")
             events.append(
                 team_event(
                     TeamMetricsUpdated,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from aiff.events.bounds import EARLIEST, LATEST
 from aiff.events.requests import AssignmentCriteria
 from aiff.events.vocabulary import Priority, Skill, TeamStatus, TicketStatus
 from aiff.zones import canonical_zone
@@ -39,8 +40,8 @@ def _sane_datetime(value: datetime) -> datetime:
         utc = value.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
         raise ValueError("date out of range") from exc
-    if not 1970 <= utc.year <= 2200:
-        raise ValueError("date must be between 1970 and 2200")
+    if not EARLIEST <= utc < LATEST:  # the event contract's range: a wider one would fail building the event (500)
+        raise ValueError("date must be in the years 2000 to 2100")
     return utc
 
 

@@ -11,7 +11,7 @@ import asyncpg
 from aiff.ai.engine import AiEngine
 from aiff.ai.insights import refresh_insights
 from aiff.bootstrap import Resources
-from aiff.consumers.analytics import decode_all
+from aiff.consumers.accepted import accepted_events
 from aiff.consumers.runner import THROUGHPUT_FETCH, BatchConsumer, consumer_config
 from aiff.events.producer import EventPublisher
 from aiff.events.tickets import TicketCreated
@@ -42,14 +42,15 @@ class AiWorker:
             await self.engine.train(self.pool)  # first batch waits: enrich with the best model available
         elif time.time() - self.engine.trained_at > self.retrain_every_s and (self._training is None or self._training.done()):
             self._training = asyncio.create_task(self._retrain())  # later ones train beside the stream
-        created = _first_creation_per_ticket(decode_all(records))
+        accepted, skipped = await accepted_events(conn, records)  # never enrich a ticket the projector refused
+        created = _first_creation_per_ticket(accepted)
         events = await self.engine.enrich(conn, created)
         if time.time() - self._insights_at > self.insights_every_s:
             await refresh_insights(conn)
             self._insights_at = time.time()
         if events:
             await self.publisher.publish_many(events)
-        return [], len(events)
+        return skipped, len(events)
 
     async def _retrain(self) -> None:
         try:

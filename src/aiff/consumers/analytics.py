@@ -10,28 +10,13 @@ import asyncpg
 from aiff.analytics import store
 from aiff.bootstrap import Resources
 from aiff.consumers.runner import THROUGHPUT_FETCH, BatchConsumer, consumer_config
-from aiff.errors import ContractViolation
+from aiff.consumers.accepted import accepted_events
 from aiff.events.envelope import Envelope
 from aiff.events.producer import EventPublisher
-from aiff.events.registry import decode
 from aiff.projections.projector import Record, Rejected
 
 NAME = "analytics"
 log = logging.getLogger(__name__)
-
-
-def decode_all(records: list[Record]) -> list[Envelope]:
-    """Decode a batch, skipping what does not decode (the projector dead-letters those) and repeated ids."""
-    events, seen = [], set()
-    for record in records:
-        try:
-            event = decode(record.value)
-        except ContractViolation:
-            continue
-        if event.id not in seen:
-            seen.add(event.id)
-            events.append(event)
-    return events
 
 
 async def analytics_batch(conn: asyncpg.Connection, events: list[Envelope]) -> tuple[int, list[Envelope]]:
@@ -60,16 +45,18 @@ def make_handler(publisher: EventPublisher):
     """
 
     async def handle(conn: asyncpg.Connection, records: list[Record]) -> tuple[list[Rejected], int]:
-        applied, to_publish = await analytics_batch(conn, decode_all(records))
+        events, skipped = await accepted_events(conn, records)  # only facts the read models took
+        applied, to_publish = await analytics_batch(conn, events)
         if to_publish:
             await publisher.publish_many(to_publish)
-        return [], applied
+        return skipped, applied
 
     return handle
 
 
 def build(resources: Resources, name: str = NAME) -> BatchConsumer:
-    """The analytics consumer: tickets and teams topics, big batches, no dead-lettering (the projector does)."""
+    """The analytics consumer: tickets and teams topics, big batches, no dead-lettering (the projector does);
+    it counts only the events the projector applied."""
     s = resources.settings
     config = consumer_config(s, name, [resources.topics.tickets, resources.topics.teams], **THROUGHPUT_FETCH)
     return BatchConsumer(config, resources.pool, resources.publisher, make_handler(resources.publisher))

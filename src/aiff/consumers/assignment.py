@@ -23,11 +23,10 @@ from aiff.assignment.revise import plan_revision
 from aiff.assignment.strategies import choose
 from aiff.assignment.triggers import Triggers, collect
 from aiff.bootstrap import Resources
+from aiff.consumers.accepted import accepted_of, decode_batch
 from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
-from aiff.errors import ContractViolation
 from aiff.events.envelope import Envelope
 from aiff.events.producer import EventPublisher
-from aiff.events.registry import decode
 from aiff.events.tickets import AssignmentDeferred, TicketAssigned, TicketUnassigned, ticket_event
 from aiff.projections import engine_queries as q
 from aiff.projections.projector import Record, Rejected
@@ -49,16 +48,10 @@ class AssignmentEngine:
         self._revised_at = float("-inf")
 
     async def handle(self, conn: asyncpg.Connection, records: list[Record]) -> tuple[list[Rejected], int]:
-        events = []
-        for record in records:
-            try:
-                events.append(decode(record.value))
-            except ContractViolation:
-                continue  # the projector dead-letters it
+        decoded, rejected = decode_batch(records)  # the projector dead-letters what does not decode
         now = q.now_utc()
-        triggers = collect(events, now, self.live_window)
-        if not triggers.any:
-            return [], 0
+        if not collect([e for _, e in decoded], now, self.live_window).any:
+            return rejected, 0
         await conn.execute("SELECT pg_advisory_xact_lock($1)", q.DECISION_LOCK)
         needed = {}
         for r in records:
@@ -66,8 +59,12 @@ class AssignmentEngine:
         for tp, offset in (await q.outbox(conn)).items():
             needed[tp] = max(needed.get(tp, -1), offset)
         await q.wait_for_projector(conn, needed)
+        events, skipped = await accepted_of(conn, decoded)  # decide only on facts the read models took
+        triggers = collect(events, now, self.live_window)
+        if not triggers.any:
+            return rejected + skipped, 0
         decided = await self._decide(conn, triggers, now)
-        return [], decided
+        return rejected + skipped, decided
 
     async def _decide(self, conn: asyncpg.Connection, triggers: Triggers, now) -> int:  # noqa: ANN001
         out: list[Envelope | _Deferral] = []

@@ -72,7 +72,9 @@ def build() -> dict[str, dict[str, Any]]:
     channels["dead-letters"] = {
         "address": "{prefix}.dead-letters",
         "description": "Records the projector refused, unchanged, with headers dlq_reason, dlq_error_code, "
-        "dlq_consumer, dlq_topic, dlq_partition, dlq_offset, dlq_time.",
+        "dlq_consumer, dlq_topic, dlq_partition, dlq_offset, dlq_time. A record too large to fit one message with "
+        "these headers is stored truncated (dlq_truncated, dlq_original_bytes); dlq_topic/partition/offset point at "
+        "the original.",
         "parameters": {"prefix": {"default": "aiff"}},
     }
     docs["asyncapi.json"] = {

@@ -6,10 +6,22 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from aiff.events.bounds import Time
 
 CONTENT_TYPE = "application/cloudevents+json"
 DEFAULT_SOURCE = "urn:aiff"
+WIRE = {"wire": True}
+"""Validation context of events read from Kafka: no defaults for the CloudEvents attributes."""
+REQUIRED_ON_WIRE = frozenset({"id", "time", "type", "source"})
+
+
+def _wire_schema(schema: dict[str, Any]) -> None:
+    """The published JSON Schema: what the wire requires, without the Python constructors' defaults."""
+    schema["required"] = sorted(set(schema.get("required", ())) | REQUIRED_ON_WIRE)
+    for name in REQUIRED_ON_WIRE:
+        schema["properties"].get(name, {}).pop("default", None)
 
 
 def utcnow() -> datetime:
@@ -18,29 +30,41 @@ def utcnow() -> datetime:
 
 
 class Payload(BaseModel):
-    """Base of every event's `data`: immutable, and tolerant of fields added by newer producers."""
+    """Base of every event's `data`: immutable, and tolerant of fields added by newer producers.
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    NaN and infinities are refused: JSON has no such numbers and Postgres' jsonb refuses them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
 
 
 class Envelope(BaseModel):
     """CloudEvents attributes plus AIFF's tracing extensions; subclasses pin `type` and `data`."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", json_schema_extra=_wire_schema)
 
     topic_kind: ClassVar[str] = ""
     """Which logical topic (tickets, teams, requests) the event travels on; not serialised."""
 
     specversion: str = Field("1.0", description="CloudEvents spec version; always 1.0.")
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique event id; a redelivered id changes nothing.")
-    source: str = Field(DEFAULT_SOURCE, description="URI of the system that published the event, e.g. urn:crm:acme.")
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique event id; a redelivered id changes nothing, a reused id with other content is dead-lettered.")
+    source: str = Field(DEFAULT_SOURCE, min_length=1, max_length=200, description="URI of the system that published the event, e.g. urn:crm:acme.")
     type: str = Field(description="Versioned past-tense event type, e.g. aiff.ticket.created.v1.")
-    time: datetime = Field(default_factory=utcnow, description="When the fact happened (RFC 3339 with offset).")
-    subject: str = Field(description="Id of the entity the event is about (ticket id or team id); also the Kafka key.")
-    datacontenttype: str = Field("application/json", description="Media type of `data`.")
-    correlationid: str | None = Field(None, description="Id shared by every event caused by one request.")
-    causationid: str | None = Field(None, description="Id of the event or command that caused this one.")
+    time: Time = Field(default_factory=utcnow, description="When the fact happened: RFC 3339 with a UTC offset, years 2000-2100.")
+    subject: str = Field(max_length=200, description="Id of the entity the event is about (ticket id or team id); also the Kafka key.")
+    datacontenttype: str = Field("application/json", max_length=100, description="Media type of `data`.")
+    correlationid: str | None = Field(None, max_length=200, description="Id shared by every event caused by one request.")
+    causationid: str | None = Field(None, max_length=200, description="Id of the event or command that caused this one.")
     data: Any = Field(description="The event's payload.")
+
+    @model_validator(mode="after")
+    def _attributes_on_the_wire(self, info: ValidationInfo) -> Envelope:
+        """Python constructors may omit `id`, `time` and `source` (a fresh id, now, AIFF); events read from Kafka
+        (`decode` passes WIRE) must carry them, or a redelivery would get a second id and time."""
+        if (info.context or {}).get("wire") and not REQUIRED_ON_WIRE <= self.model_fields_set:
+            missing = ", ".join(sorted(REQUIRED_ON_WIRE - self.model_fields_set))
+            raise ValueError(f"missing required attribute(s): {missing}")
+        return self
 
     def key(self) -> bytes:
         """Kafka key: the entity id, so one entity's events stay on one partition, in order."""

@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from aiff.events.bounds import TicketId
 from aiff.events.envelope import Envelope, Payload
 from aiff.events.vocabulary import Strategy
 
@@ -19,7 +20,7 @@ class AssignmentCriteria(Payload):
 
 class AutoAssignRequestedData(Payload):
     request_id: str = Field(min_length=1, max_length=64, description="Id of this request; answers carry it as causation id.")
-    ticket_ids: list[int] = Field(min_length=1, max_length=10_000, description="Tickets to (re)plan.")
+    ticket_ids: list[TicketId] = Field(min_length=1, max_length=10_000, description="Tickets to (re)plan.")
     criteria: AssignmentCriteria = Field(default_factory=AssignmentCriteria, description="How to choose.")
     requested_by: str = Field(max_length=100, description="Dispatcher's user id.")
 

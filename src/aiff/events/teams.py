@@ -6,12 +6,13 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from aiff.events.bounds import Count, TeamId
 from aiff.events.envelope import Envelope, Payload
 from aiff.events.vocabulary import Skill, TeamStatus
 
 
 class TeamCreatedData(Payload):
-    team_id: int = Field(gt=0, description="Team id chosen by the publisher; unique.")
+    team_id: TeamId = Field(description="Team id chosen by the publisher; unique.")
     name: str = Field(min_length=1, max_length=100, description="Team name, e.g. 'Pasukan Ahmad Rahman'.")
     zone: str = Field(min_length=1, max_length=100, description="Home zone (Malaysian state); must be a known zone.")
     description: str | None = Field(None, max_length=2000, description="Free text.")
@@ -25,7 +26,7 @@ class TeamCreatedData(Payload):
 
 
 class TeamUpdatedData(Payload):
-    team_id: int = Field(gt=0, description="Team the change applies to.")
+    team_id: TeamId = Field(description="Team the change applies to.")
     name: str | None = Field(None, min_length=1, max_length=100, description="New name, when changed.")
     zone: str | None = Field(None, min_length=1, max_length=100, description="New home zone, when changed.")
     description: str | None = Field(None, max_length=2000, description="New description, when changed.")
@@ -38,24 +39,24 @@ class TeamUpdatedData(Payload):
 
 
 class TeamDeletedData(Payload):
-    team_id: int = Field(gt=0, description="Team retired (kept as inactive in the read models).")
+    team_id: TeamId = Field(description="Team retired (kept as inactive in the read models).")
     reason: str | None = Field(None, max_length=1000, description="Why.")
 
 
 class TeamStatusChangedData(Payload):
-    team_id: int = Field(gt=0, description="Team whose availability changed.")
+    team_id: TeamId = Field(description="Team whose availability changed.")
     status: TeamStatus = Field(description="New status; offline/on_leave sends its unstarted tickets back to the queue.")
     reason: str | None = Field(None, max_length=1000, description="Why.")
 
 
 class TeamMetricsUpdatedData(Payload):
-    team_id: int = Field(gt=0, description="Team the metrics describe.")
-    tickets_completed: int = Field(ge=0, description="Tickets completed, all time.")
+    team_id: TeamId = Field(description="Team the metrics describe.")
+    tickets_completed: Count = Field(description="Tickets completed, all time.")
     customer_rating: float = Field(ge=0, le=5, description="Mean customer rating of completed tickets (0 when none).")
-    response_time: int = Field(ge=0, description="Mean minutes from assignment to start of work.")
+    response_time: Count = Field(description="Mean minutes from assignment to start of work.")
     completion_rate: float = Field(ge=0, le=100, description="Percent of assigned tickets completed.")
     efficiency: float = Field(ge=0, le=100, description="Percent of completed tickets finished within SLA.")
-    open_tickets: int = Field(0, ge=0, description="Tickets currently assigned or in progress.")
+    open_tickets: Count = Field(0, description="Tickets currently assigned or in progress.")
 
 
 class ZoneConfiguredData(Payload):

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from aiff.events.bounds import TeamId, TicketId, Time
 from aiff.events.envelope import Envelope, Payload
 from aiff.events.vocabulary import Priority, Skill, Strategy, TicketStatus
 
 
 class TicketCreatedData(Payload):
-    ticket_id: int = Field(gt=0, description="Ticket id chosen by the publisher; unique. The API allocates ids above every id it has seen.")
+    ticket_id: TicketId = Field(description="Ticket id chosen by the publisher; unique. The API allocates ids above every id it has seen.")
     ticket_number: str | None = Field(None, max_length=20, description="Readable number, e.g. TKT-2026-000123; derived from the id when absent.")
     title: str = Field(min_length=1, max_length=200, description="Short summary of the fault or request.")
     description: str | None = Field(None, max_length=10_000, description="Free text from the customer or system.")
@@ -23,12 +23,12 @@ class TicketCreatedData(Payload):
     latitude: float | None = Field(None, ge=-90, le=90, description="WGS84 latitude of the site.")
     longitude: float | None = Field(None, ge=-180, le=180, description="WGS84 longitude of the site.")
     customer_name: str | None = Field(None, max_length=100, description="Customer to contact on site.")
-    due_date: datetime | None = Field(None, description="SLA deadline; defaults to creation time plus the priority's SLA hours.")
+    due_date: Time | None = Field(None, description="SLA deadline; defaults to creation time plus the priority's SLA hours.")
     created_by: str | None = Field(None, max_length=100, description="User or system that raised the ticket.")
 
 
 class TicketUpdatedData(Payload):
-    ticket_id: int = Field(gt=0, description="Ticket the change applies to.")
+    ticket_id: TicketId = Field(description="Ticket the change applies to.")
     title: str | None = Field(None, min_length=1, max_length=200, description="New title, when changed.")
     description: str | None = Field(None, max_length=10_000, description="New description, when changed.")
     priority: Priority | None = Field(None, description="New priority, when changed.")
@@ -36,13 +36,13 @@ class TicketUpdatedData(Payload):
     location: str | None = Field(None, max_length=200, description="New location, when changed.")
     latitude: float | None = Field(None, ge=-90, le=90, description="New latitude, when changed.")
     longitude: float | None = Field(None, ge=-180, le=180, description="New longitude, when changed.")
-    due_date: datetime | None = Field(None, description="New due date, when changed.")
+    due_date: Time | None = Field(None, description="New due date, when changed.")
     updated_by: str | None = Field(None, max_length=100, description="Who made the change.")
 
 
 class TicketAssignedData(Payload):
-    ticket_id: int = Field(gt=0, description="Ticket that was assigned.")
-    team_id: int = Field(gt=0, description="Team that now holds the ticket.")
+    ticket_id: TicketId = Field(description="Ticket that was assigned.")
+    team_id: TeamId = Field(description="Team that now holds the ticket.")
     strategy: Strategy = Field(description="How the team was chosen: greedy, nearest, optimal, or manual (a dispatcher).")
     assigned_by: str = Field("engine", max_length=100, description="Dispatcher's user id for manual assignments, else 'engine'.")
     assigned_to: str | None = Field(None, max_length=100, description="Technician within the team, when known.")
@@ -50,19 +50,19 @@ class TicketAssignedData(Payload):
     score: float | None = Field(None, description="The strategy's score or cost for this decision.")
     breakdown: dict[str, float] = Field(default_factory=dict, description="Per-factor contributions to the score, for explanations.")
     reason: str | None = Field(None, max_length=1000, description="Dispatcher's reason or the engine's summary.")
-    replaces_team_id: int | None = Field(None, description="Team that held the ticket before, for reassignments.")
+    replaces_team_id: TeamId | None = Field(None, description="Team that held the ticket before, for reassignments.")
     frozen: bool = Field(False, description="True when a dispatcher chose the team: the engine will not revise it.")
 
 
 class TicketUnassignedData(Payload):
-    ticket_id: int = Field(gt=0, description="Ticket returned to the queue.")
-    team_id: int = Field(gt=0, description="Team that released it.")
+    ticket_id: TicketId = Field(description="Ticket returned to the queue.")
+    team_id: TeamId = Field(description="Team that released it.")
     reason: str = Field(max_length=1000, description="Why, e.g. 'team went offline'.")
     unassigned_by: str = Field("engine", max_length=100, description="Who released it.")
 
 
 class TicketStatusChangedData(Payload):
-    ticket_id: int = Field(gt=0, description="Ticket whose status changed.")
+    ticket_id: TicketId = Field(description="Ticket whose status changed.")
     status: TicketStatus = Field(description="New status; must follow the lifecycle from the current one.")
     notes: str | None = Field(None, max_length=5000, description="Field notes or completion report.")
     customer_rating: float | None = Field(None, ge=1, le=5, description="Customer's rating (1-5), on completion.")
@@ -70,25 +70,25 @@ class TicketStatusChangedData(Payload):
 
 
 class TicketDeletedData(Payload):
-    ticket_id: int = Field(gt=0, description="Ticket removed from the read models (its history stays).")
+    ticket_id: TicketId = Field(description="Ticket removed from the read models (its history stays).")
     deleted_by: str | None = Field(None, max_length=100, description="Who deleted it.")
     reason: str | None = Field(None, max_length=1000, description="Why.")
 
 
 class TicketEnrichedData(Payload):
-    ticket_id: int = Field(gt=0, description="Ticket the AI consumer looked at.")
-    suggested_category: str | None = Field(None, description="Category/skill predicted from the text.")
+    ticket_id: TicketId = Field(description="Ticket the AI consumer looked at.")
+    suggested_category: str | None = Field(None, max_length=30, description="Category/skill predicted from the text.")
     category_confidence: float | None = Field(None, ge=0, le=1, description="Model probability of that category.")
-    suggested_priority: str | None = Field(None, description="Priority predicted from the text.")
+    suggested_priority: str | None = Field(None, max_length=20, description="Priority predicted from the text.")
     priority_confidence: float | None = Field(None, ge=0, le=1, description="Model probability of that priority.")
     urgency_cues: list[str] = Field(default_factory=list, description="Words that signal urgency, e.g. 'hospital'.")
-    duplicate_of: list[int] = Field(default_factory=list, description="Similar open tickets nearby.")
+    duplicate_of: list[TicketId] = Field(default_factory=list, description="Similar open tickets nearby.")
     sla_risk: float | None = Field(None, ge=0, le=1, description="Estimated probability of missing the SLA.")
-    model_version: str | None = Field(None, description="Which model produced it.")
+    model_version: str | None = Field(None, max_length=100, description="Which model produced it.")
 
 
 class AssignmentDeferredData(Payload):
-    ticket_id: int = Field(gt=0, description="Ticket the engine could not place.")
+    ticket_id: TicketId = Field(description="Ticket the engine could not place.")
     strategy: Strategy = Field(description="Strategy that tried.")
     reason: str = Field(max_length=1000, description="e.g. 'no team with skill fiber', 'no capacity within 300 km'.")
 

@@ -22,6 +22,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from aiff.errors import ContractViolation
+from aiff.events.registry import decode
 from aiff.projections.projector import Record
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,24 @@ class _Touched:
         return self.events[0][0] if self.events else ""
 
 
+def _valid(record: Record) -> bool:
+    """Whether the record holds an event of the contract (ids in range, sane aware times): only those are folded,
+    so no value a column or a datetime cannot hold reaches the live state or its queries."""
+    try:
+        decode(record.value)
+    except ContractViolation:
+        return False
+    return True
+
+
 def coalesce(records: list[Record]) -> tuple[dict[int, _Touched], dict[int, _Touched], bool]:
     """Group a batch's events by ticket and team (in log order); third item: could a KPI have changed."""
     tickets: dict[int, _Touched] = {}
     teams: dict[int, _Touched] = {}
     kpis_changed = False
     for r in records:
+        if not _valid(r):
+            continue  # the projector dead-letters it; nothing to show
         try:
             event = orjson.loads(r.value)
             etype = str(event["type"])

@@ -39,9 +39,15 @@ from aiff.zones import canonical_zone
 Row = dict[str, Any]
 
 
+SHORT_NUMBER_IDS = 10**11
+"""Ids below this get TKT-<year>-<id>; larger ones (up to 2^53-1) TKT-<id>, so a number always fits varchar(20)."""
+
+
 def ticket_number_for(ticket_id: int, created: datetime) -> str:
     """The readable number given to a ticket whose publisher sent none."""
-    return f"TKT-{created.year}-{ticket_id:06d}"
+    if ticket_id < SHORT_NUMBER_IDS:
+        return f"TKT-{created.year}-{ticket_id:06d}"
+    return f"TKT-{ticket_id}"
 
 
 @dataclass
@@ -152,6 +158,7 @@ def _end_active(state: BatchState, ticket_id: int, status: str, at: datetime) ->
 def _assigned(state: BatchState, event: TicketAssigned) -> None:
     d = event.data
     row = _ticket(state, d.ticket_id)
+    _team(state, d.team_id)  # only existence: teams are never removed, so the check does not depend on batch order
     if (error := transition_error(row["status"], "assigned")) is not None:
         raise RuleViolation(error)
     _end_active(state, d.ticket_id, "reassigned", event.time)

@@ -1,29 +1,43 @@
-"""The projector's work for one batch: decode, drop what was applied, fold, write. Testable without Kafka."""
+"""The projector's work for one batch: decode, drop what was applied, fold, write. Testable without Kafka.
+
+Whatever a record holds, it is either applied or returned as Rejected with the reason (invariant 4): the
+decoder refuses what breaks the contract, the fold what breaks a rule, and a write the database refuses is
+narrowed down (by halving the batch inside savepoints) to the record that caused it.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
-from aiff.errors import ContractViolation, PermanentError
+from aiff.errors import ContractViolation, DuplicateIdConflict, PermanentError
 from aiff.events.envelope import Envelope
 from aiff.events.registry import decode
 from aiff.events.requests import AutoAssignRequested
 from aiff.events.teams import TeamCreated, ZoneConfigured
-from aiff.events.tickets import TicketCreated
+from aiff.events.tickets import TicketAssigned, TicketCreated
 from aiff.projections import fold, writer
+
+log = logging.getLogger(__name__)
+
+UNWRITABLE = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, ArithmeticError, ValueError)
+"""Errors that one record's values cause (a value a column cannot hold): dead-letter that record, never retry."""
 
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One Kafka record, as the batch handlers see it."""
+    """One Kafka record, as the batch handlers see it (`value` is None for a tombstone)."""
 
     topic: str
     partition: int
     offset: int
     key: bytes | None
-    value: bytes
+    value: bytes | None
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
@@ -34,6 +48,9 @@ class Rejected:
     record: Record
     reason: str
     error_code: str
+
+
+Decoded = tuple[Record, Envelope]
 
 
 def _entity(event: Envelope) -> tuple[str, str]:
@@ -49,6 +66,22 @@ def _entity(event: Envelope) -> tuple[str, str]:
     return kind, event.subject
 
 
+def _same_fact(stored: str | bytes, record: Record, event: Envelope) -> bool:
+    """Whether a reused id carries the content already applied (a redelivery) rather than another fact."""
+    raw = stored.encode() if isinstance(stored, str) else stored
+    if raw == record.value:
+        return True
+    try:
+        return decode(raw) == event
+    except ContractViolation:  # stored under an older, looser contract: compare the JSON itself
+        return json.loads(raw) == json.loads(record.value or b"null")
+
+
+def _conflict(record: Record, event_id: uuid.UUID, where: tuple[Any, ...]) -> Rejected:
+    exc = DuplicateIdConflict(f"event id {event_id} was already applied with different content (at {where[0]}[{where[1]}]@{where[2]})")
+    return Rejected(record, exc.message, exc.code)
+
+
 async def project_batch(conn: asyncpg.Connection, records: list[Record]) -> tuple[list[Rejected], int]:
     """Apply a batch of records to the read models inside the caller's transaction.
 
@@ -56,25 +89,61 @@ async def project_batch(conn: asyncpg.Connection, records: list[Record]) -> tupl
         The rejected records with their reasons, and how many events changed the read models.
     """
     rejected: list[Rejected] = []
-    decoded: list[tuple[Record, Envelope]] = []
-    batch_ids: set = set()
+    first: dict[uuid.UUID, Decoded] = {}
+    copies: list[tuple[Record, Record]] = []
     for record in records:
-        if b"\\u0000" in record.value:
-            rejected.append(Rejected(record, "NUL characters (\\u0000) are not allowed in event text", "contract_violation"))
-            continue
         try:
             event = decode(record.value)
         except ContractViolation as exc:
             rejected.append(Rejected(record, exc.message, exc.code))
             continue
-        if event.id in batch_ids:
-            continue
-        batch_ids.add(event.id)
-        decoded.append((record, event))
+        earlier = first.get(event.id)
+        if earlier is None:
+            first[event.id] = (record, event)
+        elif _same_fact(earlier[0].value or b"", record, event):
+            copies.append((record, earlier[0]))
+        else:
+            rejected.append(_conflict(record, event.id, (earlier[0].topic, earlier[0].partition, earlier[0].offset)))
 
-    seen = await writer.seen_event_ids(conn, list(batch_ids))
-    fresh = [(r, e) for r, e in decoded if e.id not in seen]
+    applied = await writer.applied_events(conn, list(first))
+    fresh: list[Decoded] = []
+    for record, event in first.values():
+        stored = applied.get(event.id)
+        if stored is None:
+            fresh.append((record, event))
+        elif not _same_fact(stored[0], record, event):
+            rejected.append(_conflict(record, event.id, stored[1:]))
+    # Team facts first: ticket events refer to teams, and the teams topic is read independently of the tickets topic.
+    fresh.sort(key=lambda pair: pair[1].topic_kind != "teams")
+    refused, count = await _apply(conn, fresh)
+    rejected += refused
+    # A copy within the batch shares its original's fate: nothing more when applied, the same reason when refused.
+    why = {(r.record.topic, r.record.partition, r.record.offset): r for r in rejected}
+    for copy, original in copies:
+        if (verdict := why.get((original.topic, original.partition, original.offset))) is not None:
+            rejected.append(Rejected(copy, verdict.reason, verdict.error_code))
+    return rejected, count
 
+
+async def _apply(conn: asyncpg.Connection, fresh: list[Decoded]) -> tuple[list[Rejected], int]:
+    """Fold and write `fresh` in a savepoint; when the database refuses a value, halve until the record is found."""
+    if not fresh:
+        return [], 0
+    try:
+        async with conn.transaction():
+            return await _fold_and_write(conn, fresh)
+    except UNWRITABLE as exc:
+        if len(fresh) == 1:
+            record, event = fresh[0]
+            log.warning("projector: %s[%d]@%d (%s) cannot be stored: %s", record.topic, record.partition, record.offset, event.id, exc)
+            return [Rejected(record, f"the read models cannot store this event: {type(exc).__name__}: {exc}"[:2000], "unwritable")], 0
+        mid = len(fresh) // 2
+        head, head_count = await _apply(conn, fresh[:mid])
+        tail, tail_count = await _apply(conn, fresh[mid:])
+        return head + tail, head_count + tail_count
+
+
+async def _fold_and_write(conn: asyncpg.Connection, fresh: list[Decoded]) -> tuple[list[Rejected], int]:
     ticket_ids: set[int] = set()
     team_ids: set[int] = set()
     numbers: set[str] = set()
@@ -84,10 +153,13 @@ async def project_batch(conn: asyncpg.Connection, records: list[Record]) -> tupl
             ticket_ids.add(data.ticket_id)
             if isinstance(event, TicketCreated):
                 numbers.add(data.ticket_number or fold.ticket_number_for(data.ticket_id, event.time))
+            elif isinstance(event, TicketAssigned):
+                team_ids.add(data.team_id)
         elif event.topic_kind == "teams" and not isinstance(event, ZoneConfigured):
             team_ids.add(data.team_id)
     state = await writer.load_state(conn, ticket_ids, team_ids, numbers)
 
+    rejected: list[Rejected] = []
     history: list[tuple] = []
     for record, event in fresh:
         try:
@@ -99,7 +171,7 @@ async def project_batch(conn: asyncpg.Connection, records: list[Record]) -> tupl
         history.append(
             (
                 event.id, entity_type, entity_id, event.type, event.time, event.source, event.correlationid,
-                record.topic, record.partition, record.offset, record.value.decode(),
+                record.topic, record.partition, record.offset, (record.value or b"").decode(),
             )
         )  # fmt: skip
     await writer.write_state(conn, state, history)

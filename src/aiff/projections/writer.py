@@ -52,12 +52,15 @@ async def prepare_connection(conn: asyncpg.Connection) -> None:
     await conn.execute(_TEMP_TABLES)
 
 
-async def seen_event_ids(conn: asyncpg.Connection, event_ids: list) -> set:
-    """Event ids already applied (redeliveries and republished duplicates change nothing)."""
+async def applied_events(conn: asyncpg.Connection, event_ids: list) -> dict:
+    """The history rows of the ids already applied: {id: (event as stored, topic, partition, offset)}, so a
+    reused id can be told apart from a redelivery."""
     if not event_ids:
-        return set()
-    rows = await conn.fetch("SELECT event_id FROM event_history WHERE event_id = ANY($1::uuid[])", event_ids)
-    return {r["event_id"] for r in rows}
+        return {}
+    rows = await conn.fetch(
+        'SELECT event_id, event, topic, partition, "offset" FROM event_history WHERE event_id = ANY($1::uuid[])', event_ids
+    )
+    return {r["event_id"]: (r["event"], r["topic"], r["partition"], r["offset"]) for r in rows}
 
 
 async def load_state(

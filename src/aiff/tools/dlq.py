@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -48,11 +49,18 @@ async def run(args: argparse.Namespace) -> int:
             print("no dead letters")
         for m in letters:
             h = {k: v.decode(errors="replace") for k, v in m.headers or ()}
-            preview = m.value[:120].decode(errors="replace").replace("\n", " ")
+            preview = "(null: a tombstone)" if m.value is None else m.value[:120].decode(errors="replace").replace("\n", " ")
+            if h.get("dlq_truncated"):
+                preview += f"  [truncated from {h.get('dlq_original_bytes')} bytes: the original is at its topic, partition and offset]"
             print(f"#{m.offset} {h.get('dlq_time', '')} {h.get('dlq_consumer', '?')} {h.get('dlq_topic', '?')}"
                   f"[{h.get('dlq_partition', '?')}]@{h.get('dlq_offset', '?')}\n    reason: {h.get('dlq_reason')}\n    value:  {preview}")  # fmt: skip
         return 0
     chosen = [m for m in letters if not args.offset or m.offset in set(args.offset)]
+    partial = [m for m in chosen if m.value is None or any(k == "dlq_truncated" for k, _ in m.headers or ())]
+    if partial:
+        print(f"skipped {len(partial)} dead letter(s) that are tombstones or truncated copies: "
+              f"{', '.join('#' + str(m.offset) for m in partial)} (republish a fixed original instead)", file=sys.stderr)
+        chosen = [m for m in chosen if m not in partial]
     producer = new_kafka_producer(s.kafka_bootstrap_servers)
     await producer.start()
     try:
