@@ -10,6 +10,7 @@ import argparse
 
 import uvicorn
 
+from aiff.api.ws_protocol import WebSocketProtocol
 from aiff.settings import get_settings
 
 SERVER_OPTIONS: dict[str, object] = {
@@ -18,6 +19,8 @@ SERVER_OPTIONS: dict[str, object] = {
     # Live messages are small JSON documents on a LAN: compressing each one for each of N clients cost the
     # API ~20% of its CPU under the live benchmark, for a few hundred bytes saved.
     "ws_per_message_deflate": False,
+    # uvicorn's own sans-I/O protocol left a refused handshake (a request line over 8 KiB) unanswered.
+    "ws": WebSocketProtocol,
 }
 
 
