@@ -4,7 +4,7 @@ Needs the running system (`make up`; the API at http://127.0.0.1:8085): every co
 events as it would to real ones (projector, live feed, assignment engine, analytics, AI).
 
 Before each phase it waits until every consumer has applied the whole log (so a phase does not measure the
-previous one's backlog), and a short unmeasured warm-up phase runs first (connections, caches).
+previous one's backlog; it prints who it waits for every 5 s), and a short unmeasured warm-up phase runs first (connections, caches).
 Each phase publishes TicketCreated events at a fixed rate for a fixed duration (ids in a high, bench-only
 range; deleted afterwards with TicketDeleted). The envelope `time` is the publish timestamp; the live
 message carries it per ticket, so each client measures `received - time` for every bench ticket it sees.
@@ -42,7 +42,7 @@ from aiff.events.tickets import TicketCreated, TicketDeleted, ticket_event
 from aiff.events.topics import end_offsets
 from aiff.live.channel import LiveKeys, LivePublisher
 from aiff.settings import Settings
-from aiff.tools.catchup import wait_caught_up
+from aiff.tools.catchup import applied_positions
 
 ID_BASE = 1_900_000_000
 
@@ -162,29 +162,50 @@ async def _phase(resources, url: str, clients: int, rate: int, seconds: float, f
     }  # fmt: skip
 
 
-async def settle(resources, timeout_s: float = 300.0) -> None:
-    """Wait until every consumer group with stored positions has applied the whole log, so each phase starts
-    from an idle system rather than from the previous phase's backlog (engine, analytics, AI)."""
+def behind(ends: dict[tuple[str, int], int], stored: dict[tuple[str, int], int], *, missing_is_caught_up: bool) -> int:
+    """Records of `ends` a consumer with positions `stored` has not applied yet.
+
+    The live feed keeps its positions in Redis and stores one only for a partition it has read since it (or
+    Redis) started, at the log end: a partition without one has nothing pending for it (missing_is_caught_up).
+    The consumers of Postgres start from offset 0, so for them a missing position means nothing applied.
+    """
+    return sum(
+        max(0, end - stored[tp]) if tp in stored else (0 if missing_is_caught_up else end) for tp, end in ends.items()
+    )
+
+
+async def settle(resources, timeout_s: float = 300.0, report_every_s: float = 5.0) -> bool:
+    """Wait until every consumer has applied the log up to its current end, so each phase starts from an idle
+    system rather than from the previous phase's backlog (engine, analytics, AI); every `report_every_s` it
+    prints which consumers it is waiting for and how far behind they are. False when `timeout_s` ran out."""
     t = resources.topics
     groups = {"projector": t.domain, "assignment": t.domain, "analytics": [t.tickets, t.teams], "ai": [t.tickets]}
+    ends = await end_offsets(resources.settings.kafka_bootstrap_servers, sorted({*t.domain, t.tickets, t.teams}))
     async with resources.pool.acquire() as conn:
         present = {r["projection"] for r in await conn.fetch("SELECT DISTINCT projection FROM projection_positions")}
+    live = LivePublisher(resources.redis, LiveKeys(resources.settings.topic_prefix))
+    live_topics = {t.tickets, t.teams}
     started = time.monotonic()
-    for name, topics in groups.items():
-        if name in present:
-            remaining = max(1.0, timeout_s - (time.monotonic() - started))
-            try:
-                await wait_caught_up(resources.pool, resources.settings.kafka_bootstrap_servers, topics, name, remaining, progress=False)
-            except TimeoutError as exc:
-                print(f"warning: {exc}; measuring anyway", flush=True)
-    publisher = LivePublisher(resources.redis, LiveKeys(resources.settings.topic_prefix))
-    ends = await end_offsets(resources.settings.kafka_bootstrap_servers, [t.tickets, t.teams])
-    while time.monotonic() - started < timeout_s:
-        stored = await publisher.load_positions()
-        if not stored or all(stored.get(tp, 0) >= end for tp, end in ends.items()):
-            break  # no live consumer has run yet, or it reached the end
+    next_report = started + report_every_s
+    while True:
+        lag: dict[str, int] = {}
+        for name in sorted(present & set(groups)):
+            of_group = {tp: end for tp, end in ends.items() if tp[0] in groups[name]}
+            lag[name] = behind(of_group, await applied_positions(resources.pool, name), missing_is_caught_up=False)
+        of_live = {tp: end for tp, end in ends.items() if tp[0] in live_topics}
+        lag["live"] = behind(of_live, await live.load_positions(), missing_is_caught_up=True)
+        waiting = ", ".join(f"{name} {n:,} records behind" for name, n in lag.items() if n)
+        elapsed = time.monotonic() - started
+        if not waiting:
+            print(f"consumers caught up with the log end ({elapsed:.1f} s)", flush=True)
+            return True
+        if elapsed >= timeout_s:
+            print(f"warning: after {elapsed:.0f} s still waiting for {waiting}; measuring anyway", flush=True)
+            return False
+        if time.monotonic() >= next_report:
+            print(f"waiting for the consumers to reach the log end: {waiting} ({elapsed:.0f} s of {timeout_s:.0f})", flush=True)
+            next_report += report_every_s
         await asyncio.sleep(0.1)
-    print(f"consumers caught up ({time.monotonic() - started:.1f} s)", flush=True)
 
 
 async def main() -> None:

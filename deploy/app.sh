@@ -4,9 +4,12 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${AIFF_STATE_DIR:-$REPO/.state}"
-BIN="$REPO/.venv/bin"
+BIN="${AIFF_BIN:-$REPO/.venv/bin}"
 LOGS="$STATE/logs"; RUN="$STATE/run"
 mkdir -p "$LOGS" "$RUN"
+STATE="$(cd "$STATE" && pwd)"; LOGS="$STATE/logs"; RUN="$STATE/run"
+# The processes keep their state (e.g. the API's generated JWT key, $STATE/jwt-secret) where this script does.
+export AIFF_STATE_DIR="$STATE"
 PORT="${AIFF_API_PORT:-8085}"
 
 running() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
@@ -15,8 +18,10 @@ start_one() {
   local name=$1; shift
   if running "$name"; then echo "$name: already running (pid $(cat "$RUN/$name.pid"))"; return; fi
   rm -f "$RUN/$name.pid"
-  # The process writes its own pid (setsid may fork), then becomes the command.
-  (cd "$REPO" && setsid bash -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$@" >>"$LOGS/$name.log" 2>&1 < /dev/null &)
+  # The process writes its own pid (setsid may fork), then becomes the command. The redirections cover the
+  # whole background job and `exec` leaves no shell waiting behind it: a shell that kept our stdout open
+  # for the daemon's lifetime made `make up | tail` wait forever.
+  (cd "$REPO" && exec setsid bash -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$@") >>"$LOGS/$name.log" 2>&1 </dev/null &
   for _ in $(seq 1 50); do [ -s "$RUN/$name.pid" ] && break; sleep 0.1; done
   echo "$name: started (pid $(cat "$RUN/$name.pid")), log $LOGS/$name.log"
 }

@@ -239,12 +239,17 @@ kafka_wait_ready() {
 }
 
 # kafka_start: launch the broker in the background (no-op when running); kafka_up also waits.
+# KAFKA_STARTED_PID is the pid it launched (or found): kafka_wait must not look the broker up again by its
+# command line, which shows `setsid`/`nohup` until the exec of java has happened (a race that made
+# `stack.sh up kafka` exit 1 while the broker was starting).
 KAFKA_T0=
+KAFKA_STARTED_PID=
 kafka_start() {
   local pid
   KAFKA_T0=$(now)
   pid=$(kafka_pid)
   if [[ -n "$pid" ]]; then
+    KAFKA_STARTED_PID=$pid
     say "kafka: already running (pid $pid)"
     return 0
   fi
@@ -261,12 +266,13 @@ kafka_start() {
     >>"$KAFKA_LOG" 2>&1 </dev/null &
   pid=$!
   printf '%s\n' "$pid" >"$KAFKA_PIDFILE"
+  KAFKA_STARTED_PID=$pid
 }
 
 kafka_wait() {
-  local pid
-  pid=$(kafka_pid)
-  [[ -n "$pid" ]] || not_ready kafka "$KAFKA_TIMEOUT" "$KAFKA_LOG"
+  local pid=${KAFKA_STARTED_PID:-}
+  [[ -n "$pid" ]] || pid=$(kafka_pid)
+  [[ -n "$pid" ]] || not_ready kafka "$KAFKA_TIMEOUT" "$KAFKA_LOG" "no broker process (pid file $KAFKA_PIDFILE)"
   say "kafka: waiting for a client to create and list topic $READINESS_TOPIC…"
   kafka_wait_ready "${KAFKA_T0:-$(now)}" "$pid"
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -9,8 +11,36 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = {"", "changethis", "your_jwt_secret_key_here", "secret"}
+PLACEHOLDER_SECRETS = {"changethis", "your_jwt_secret_key_here", "secret"}
 DEV_JWT_SECRET = "aiff-local-development-only-secret-change-me"
+"""The fixed key of AIFF_ENV=test; refused anywhere else (it is in the repository)."""
+JWT_SECRET_FILE = "jwt-secret"
+
+
+@lru_cache(maxsize=8)
+def state_jwt_secret(state_dir: Path) -> str:
+    """The key kept in `<state_dir>/jwt-secret`, created (mode 0600) by the first process that needs it.
+
+    Written to a temporary file and hard-linked into place, so concurrent starters all read one complete key.
+    """
+    path = Path(state_dir) / JWT_SECRET_FILE
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{JWT_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48) + "\n")
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ValueError(f"{path} holds no usable JWT key (at least 32 characters); delete it to get a new one")
+    return key
 
 
 class Settings(BaseSettings):
@@ -30,7 +60,10 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(6, alias="AIFF_TOPIC_PARTITIONS", ge=1)
     topic_retention_ms: int = Field(-1, alias="AIFF_TOPIC_RETENTION_MS", description="-1 keeps the log forever.")
 
-    jwt_secret_key: str = Field(DEV_JWT_SECRET, description="HMAC key of the API's access tokens.")
+    jwt_secret_key: str = Field(
+        "", description="HMAC key of the API's access tokens. Unset: the test key under AIFF_ENV=test, otherwise the "
+        "key in <AIFF_STATE_DIR>/jwt-secret (generated on first use), so no running system trusts a key from the repository.",
+    )
     jwt_algorithm: str = Field("HS256")
     jwt_expire_minutes: int = Field(30, ge=1)
 
@@ -93,11 +126,21 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
-        if self.environment == "production" and (
-            self.jwt_secret_key in PLACEHOLDER_SECRETS or self.jwt_secret_key == DEV_JWT_SECRET
-        ):
+        key = self.jwt_secret_key
+        if self.environment == "production" and (not key or key in PLACEHOLDER_SECRETS or key == DEV_JWT_SECRET):
             raise ValueError("JWT_SECRET_KEY must be set to a real secret when AIFF_ENV=production")
+        if self.environment != "test" and (key in PLACEHOLDER_SECRETS or key == DEV_JWT_SECRET):
+            raise ValueError("JWT_SECRET_KEY is a published placeholder; unset it (a key is generated in AIFF_STATE_DIR) or set a real secret")
         return self
+
+    @property
+    def jwt_key(self) -> str:
+        """The key that signs and checks access tokens (see `jwt_secret_key`); only the API needs it."""
+        if self.jwt_secret_key:
+            return self.jwt_secret_key
+        if self.environment == "test":
+            return DEV_JWT_SECRET
+        return state_jwt_secret(self.state_dir.resolve())
 
     @property
     def asyncpg_dsn(self) -> str:

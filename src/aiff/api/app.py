@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from aiff.api import errors
+from aiff.api import errors, redact
 from aiff.api.middleware import API_PREFIX, GatewayMiddleware
 from aiff.api.ratelimit import RateLimiter
 from aiff.api.readyourwrites import PositionWaiter
@@ -60,11 +60,13 @@ def create_app(settings: Settings | None = None, *, rate_limit_window_s: float |
         settings: defaults to the process settings.
         rate_limit_window_s: the rate-limit window; defaults to `settings.rate_limit_window_s` or one hour.
     """
+    redact.install()
     settings = settings or get_settings()
     window = rate_limit_window_s or float(getattr(settings, "rate_limit_window_s", 3600.0))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.jwt_key  # noqa: B018 - the signing key exists (or fails) at start-up, not at the first login
         async with open_resources(settings, with_redis=True, pool_size=20, request_sessions=True, patient=True) as resources:
             waiter = PositionWaiter(settings.asyncpg_dsn, resources.pool)
             await waiter.start()
@@ -112,8 +114,34 @@ def create_app(settings: Settings | None = None, *, rate_limit_window_s: float |
         app.include_router(router)
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, include_in_schema=False)
+    _mount_prefixed_docs(app)
     _mount_ui(app)
     return app
+
+
+def _mount_prefixed_docs(app: FastAPI) -> None:
+    """`/api/openapi.json`, `/api/docs` and `/api/redoc`: every path is served under `/api` too (README)."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+    from fastapi.responses import HTMLResponse, JSONResponse
+
+    openapi_url = API_PREFIX + (app.openapi_url or "/openapi.json")
+
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url, title=f"{app.title} - Swagger UI", oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect"
+        )
+
+    async def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc")
+
+    for path, endpoint in (("/openapi.json", openapi), ("/docs", docs), ("/docs/oauth2-redirect", oauth2_redirect), ("/redoc", redoc)):
+        app.add_api_route(API_PREFIX + path, endpoint, include_in_schema=False, methods=["GET"])
 
 
 def _mount_ui(app: FastAPI) -> None:

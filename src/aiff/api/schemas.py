@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator
 
 from aiff.events.bounds import EARLIEST, LATEST
 from aiff.events.requests import AssignmentCriteria
@@ -45,11 +46,26 @@ def _sane_datetime(value: datetime) -> datetime:
     return utc
 
 
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _digits_only(value: Any) -> Any:
+    """Ids in paths and query strings arrive as text: only plain digits are an id (`1.0`, `+1`, `1e3` are not)."""
+    if isinstance(value, str):
+        if not _DIGITS.fullmatch(value):
+            raise ValueError("must be a whole number written with digits only")
+        if len(value) > 19:
+            raise ValueError(f"must be at most {MAX_BIGINT}")
+    return value
+
+
 Text = Annotated[str, AfterValidator(_clean_text)]
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 Timestamp = Annotated[AwareDatetime, AfterValidator(_sane_datetime)]
 TicketId = Annotated[int, Field(ge=1, le=MAX_BIGINT, description="Ticket id (positive 64-bit integer).")]
 TeamId = Annotated[int, Field(ge=1, le=MAX_INT, description="Team id (positive 32-bit integer).")]
+StrictDigits = BeforeValidator(_digits_only)
+"""Put after `Path()`/`Query()` in an id's `Annotated` (before them, the OpenAPI loses the bounds): digits only."""
 
 
 def _json(value: Any) -> Any:

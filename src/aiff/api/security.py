@@ -89,7 +89,7 @@ def create_access_token(settings: Settings, *, user_id: int, username: str, role
         "exp": now + lifetime,
         "type": "access",
     }
-    return jwt.encode(claims, settings.jwt_secret_key, algorithm=settings.jwt_algorithm), int(lifetime.total_seconds())
+    return jwt.encode(claims, settings.jwt_key, algorithm=settings.jwt_algorithm), int(lifetime.total_seconds())
 
 
 class InvalidToken(Exception):
@@ -104,7 +104,7 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
     """
     try:
         claims = jwt.decode(
-            token, settings.jwt_secret_key, algorithms=[settings.jwt_algorithm], options={"require": ["exp", "sub"]}
+            token, settings.jwt_key, algorithms=[settings.jwt_algorithm], options={"require": ["exp", "sub"]}
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("token expired") from exc
@@ -131,7 +131,7 @@ def decode_access_token_cached(settings: Settings, token: str) -> Principal:
     Only tokens that decoded successfully are cached, keyed by (signing key, token) and valid strictly
     before their `exp` (PyJWT's rule with no leeway), so answers are the same as without the cache.
     """
-    key = (settings.jwt_secret_key, settings.jwt_algorithm, token)
+    key = (settings.jwt_key, settings.jwt_algorithm, token)
     hit = _TOKEN_CACHE.get(key)
     if hit is not None:
         if time.time() < hit[1]:

@@ -10,6 +10,7 @@ import argparse
 
 import uvicorn
 
+from aiff.api.ws_protocol import WebSocketProtocol
 from aiff.settings import get_settings
 
 SERVER_OPTIONS: dict[str, object] = {
@@ -20,6 +21,8 @@ SERVER_OPTIONS: dict[str, object] = {
     "ws_per_message_deflate": False,
     # SIGTERM lets in-flight requests finish, but never waits longer than this for them.
     "timeout_graceful_shutdown": 10,
+    # uvicorn's own sans-I/O protocol left a refused handshake (a request line over 8 KiB) unanswered.
+    "ws": WebSocketProtocol,
 }
 
 

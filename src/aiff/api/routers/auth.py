@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import asyncpg
 from fastapi import APIRouter, HTTPException, Path
 from sqlalchemy import func, insert, select, update
@@ -9,7 +11,7 @@ from sqlalchemy import func, insert, select, update
 from aiff.api import security
 from aiff.api.deps import Admin, ConnDep, CurrentUser, SettingsDep
 from aiff.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
-from aiff.api.schemas import MAX_INT, Credentials, RoleUpdate, TokenResponse, UserCreate, UserResponse
+from aiff.api.schemas import MAX_INT, Credentials, StrictDigits, RoleUpdate, TokenResponse, UserCreate, UserResponse
 from aiff.api.sql import fetch, fetchrow, fetchval
 from aiff.errors import RuleViolation, UnknownEntity
 from aiff.projections.schema import teams, users
@@ -72,7 +74,7 @@ async def list_users(_: Admin, conn: ConnDep) -> list[UserResponse]:
 @router.put("/users/{user_id}/role", response_model=UserResponse, summary="Set a user's role and team (admin)",
             responses={**NOT_FOUND, **CONFLICT})  # fmt: skip
 async def set_role(
-    body: RoleUpdate, admin: Admin, conn: ConnDep, user_id: int = Path(ge=1, le=MAX_INT)
+    body: RoleUpdate, admin: Admin, conn: ConnDep, user_id: Annotated[int, Path(ge=1, le=MAX_INT), StrictDigits]
 ) -> UserResponse:
     """Grant a role. A field user must name the team whose tickets they work on."""
     if body.role == "field" and body.team_id is None:

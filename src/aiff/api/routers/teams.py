@@ -20,6 +20,7 @@ from aiff.api.schemas import (
     ProductivityData,
     TeamCreate,
     TeamResponse,
+    StrictDigits,
     TeamUpdate,
     ZoneAnalytics,
     ZoneName,
@@ -32,7 +33,7 @@ from aiff.projections.schema import teams, tickets, zones
 
 router = APIRouter(prefix="/auth/teams", tags=["teams"], responses=ERROR_RESPONSES)
 
-TeamIdPath = Annotated[int, Path(ge=1, le=MAX_INT, description="Team id.")]
+TeamIdPath = Annotated[int, Path(ge=1, le=MAX_INT, description="Team id."), StrictDigits]
 
 _open = (
     select(tickets.c.assigned_team.label("team_id"), func.count().label("open_tickets"))

@@ -36,6 +36,7 @@ from aiff.api.schemas import (
     TicketOverview,
     TicketPage,
     TicketPerformance,
+    StrictDigits,
     TicketUpdate,
     ZoneName,
 )
@@ -51,7 +52,7 @@ from aiff.projections.schema import assignments, event_history, tickets
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
 
-TicketIdPath = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="Ticket id.")]
+TicketIdPath = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="Ticket id."), StrictDigits]
 FIELD_STATUSES = frozenset({"in_progress", "completed"})
 
 
@@ -152,7 +153,7 @@ async def list_tickets(
     status: Annotated[TicketStatus | None, Query(description="Only this status.")] = None,
     priority: Annotated[Priority | None, Query(description="Only this priority.")] = None,
     zone: Annotated[ZoneName | None, Query(description="Only this zone, e.g. Selangor.")] = None,
-    assigned_team: Annotated[int | None, Query(ge=1, le=MAX_INT, description="Only tickets held by this team.")] = None,
+    assigned_team: Annotated[int | None, Query(ge=1, le=MAX_INT, description="Only tickets held by this team."), StrictDigits] = None,
     q: Annotated[Text | None, Query(max_length=200, description="Text in title, description, number or location.")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
