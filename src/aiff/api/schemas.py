@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator
 
+from aiff.events.bounds import MAX_TICKET_ID
 from aiff.events.bounds import EARLIEST, LATEST
 from aiff.events.requests import AssignmentCriteria
 from aiff.events.vocabulary import Priority, Skill, TeamStatus, TicketStatus
@@ -62,7 +63,7 @@ def _digits_only(value: Any) -> Any:
 Text = Annotated[str, AfterValidator(_clean_text)]
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 Timestamp = Annotated[AwareDatetime, AfterValidator(_sane_datetime)]
-TicketId = Annotated[int, Field(ge=1, le=MAX_BIGINT, description="Ticket id (positive 64-bit integer).")]
+TicketId = Annotated[int, Field(ge=1, le=MAX_TICKET_ID, description="Ticket id (1 … 2^53-1, the event contract's range).")]
 TeamId = Annotated[int, Field(ge=1, le=MAX_INT, description="Team id (positive 32-bit integer).")]
 StrictDigits = BeforeValidator(_digits_only)
 """Put after `Path()`/`Query()` in an id's `Annotated` (before them, the OpenAPI loses the bounds): digits only."""
