@@ -47,6 +47,7 @@ def _serve_worker_metrics(port: int) -> None:
 
 async def _run_workers(names: list[str]) -> None:
     from aiff.bootstrap import freeze_startup_heap, open_resources
+    from aiff.consumers.stream import run_consumers
 
     settings = get_settings()
     _serve_worker_metrics(settings.worker_metrics_port)
@@ -57,30 +58,8 @@ async def _run_workers(names: list[str]) -> None:
     async with open_resources(settings, with_redis=True, pool_size=4 + 2 * len(names), patient=True) as resources:
         consumers = [importlib.import_module(CONSUMERS[n]).build(resources) for n in names]
         freeze_startup_heap()
-        logging.getLogger("aiff").info("workers running: %s", ", ".join(names))
-        await asyncio.gather(*(_supervise(c, n, stop) for c, n in zip(consumers, names)))
-
-
-async def _supervise(consumer, name: str, stop: asyncio.Event) -> None:  # noqa: ANN001 - any consumer with run(stop)
-    """Run one consumer until `stop`; if its loop ever ends with an error, log it and start the loop again (it
-    resumes from its stored positions) instead of leaving that consumer group dead until someone notices."""
-    from aiff.consumers.runner import CONSUMER_DEGRADED
-
-    log = logging.getLogger("aiff")
-    failures = 0
-    while not stop.is_set():
-        try:
-            await consumer.run(stop)
-            return
-        except Exception:  # noqa: BLE001 - logged with its traceback; the loop restarts
-            failures += 1
-            CONSUMER_DEGRADED.labels(name).set(1)
-            delay = min(30.0, 2.0 * failures)
-            log.exception("worker %s stopped with an error; restarting it in %.0fs", name, delay)
-            try:
-                await asyncio.wait_for(stop.wait(), delay)
-            except asyncio.TimeoutError:
-                pass
+        # One FastStream broker, one batch subscriber per consumer group; on SIGTERM each finishes its batch.
+        await run_consumers(consumers, stop)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -72,9 +72,10 @@ class LiveConsumer(BatchConsumer):
         self.live_handler = handler
         self._fresh_from_end = fresh_from_end
         self._floor: Positions = {}
+        self._publishing: asyncio.Task[None] | None = None
 
-    async def seek_to_stored(self, assigned: set[TopicPartition]) -> None:
-        consumer = self._consumer
+    async def on_assigned(self, assigned: set[TopicPartition]) -> None:
+        consumer = self.kafka
         assert consumer is not None
         stored = await self.live_handler.publisher.load_positions()
         fresh = [tp for tp in assigned if (tp.topic, tp.partition) not in stored]
@@ -90,33 +91,39 @@ class LiveConsumer(BatchConsumer):
                  "end" if self._fresh_from_end else "beginning")  # fmt: skip
         self.ready.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Like BatchConsumer.run, but the next fetch is drained while a batch is being published.
+    async def handle_batch(self, records: list[Record]) -> None:
+        """Publish the batch in the background and return, so that FastStream fetches the next batch meanwhile.
 
         aiokafka keeps one long-poll fetch per broker in flight and leaves partitions with undrained records out
-        of it; draining them while the previous batch publishes keeps every partition in the next fetch, so a
-        new event is not held back until an unrelated fetch returns.
+        of it; draining them while the previous batch publishes keeps every partition in the next fetch, so a new
+        event is not held back until an unrelated fetch returns. Batches still publish in order: each waits for the
+        one before it.
         """
-        consumer = await self.start_consumer()
-        publishing: asyncio.Task[None] | None = None
-        try:
-            while not stop.is_set():
-                records = await self.next_batch_or_wait(consumer)
-                if publishing is not None and (records or publishing.done()):
-                    await publishing  # in order; a failure surfaces here
-                    publishing = None
-                if records:
-                    publishing = asyncio.create_task(self._apply_with_retry(records))
-                    await asyncio.sleep(0)  # let it start before the next fetch is awaited
-                if records or self._uncommitted:
-                    await self._commit_to_kafka(consumer, records)
-                self._report_lag(consumer)
-            if publishing is not None:
-                await publishing
-        finally:
-            if publishing is not None and not publishing.done():
-                publishing.cancel()
-            await consumer.stop()
+        if not records:
+            return
+        previous = self._publishing
+        self._publishing = asyncio.create_task(self._after(previous, records))
+        await asyncio.sleep(0)  # let it start before the next fetch is awaited
+
+    async def _after(self, previous: asyncio.Task[None] | None, records: list[Record]) -> None:
+        if previous is not None:
+            await asyncio.shield(previous)
+        await BatchConsumer.handle_batch(self, records)
+
+    async def _rewind(self, records: list[Record]) -> None:
+        """Back to what the feed has published (its positions are in Redis, not Postgres)."""
+        consumer = self.kafka
+        if consumer is None:
+            return
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            if tp in consumer.assignment():
+                consumer.seek(tp, self._floor.get((r.topic, r.partition), min(x.offset for x in records if x.topic == r.topic and x.partition == r.partition)))
+
+    async def after_stop(self) -> None:
+        """The last batch's publish finishes before the worker exits."""
+        if self._publishing is not None:
+            await asyncio.gather(self._publishing, return_exceptions=True)
 
     async def _dead_letter_alone(self, rejected: Rejected) -> None:
         """The live feed only shows events; the projector dead-letters bad ones. A record the feed cannot show is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
 from aiff.bootstrap import Resources
@@ -21,42 +21,47 @@ WINDOW_FILL_BYTES = 64 * 1024
 class ProjectorConsumer(BatchConsumer):
     """Reads the teams topic first: an assignment is refused when its team does not exist, so a replay from offset 0
     (where the tickets backlog could fill batches before any team is fetched) must see the teams first, as the live
-    projector did when they were published. After each assignment of partitions it takes only team records until
-    it reached the teams' log end of that moment; later, each batch takes the fetched team records first."""
+    projector did when they were published. After each assignment of partitions, the other topics' partitions are
+    paused until the teams partitions reached their log end of that moment; later, each batch applies its team
+    records first (the order within each partition is kept)."""
 
     def __init__(self, *args: object, first_topic: str, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.first_topic = first_topic
-        self._assigned: frozenset[TopicPartition] = frozenset()
-        self._first_ends: dict[TopicPartition, int] = {}
+        self._gate: dict[TopicPartition, int] = {}
+        self._held: set[TopicPartition] = set()
 
-    async def _behind(self, consumer: AIOKafkaConsumer, first: list[TopicPartition]) -> list[TopicPartition]:
-        if frozenset(first) != self._assigned:
-            self._assigned = frozenset(first)
-            try:
-                self._first_ends = await consumer.end_offsets(first) if first else {}
-            except KafkaError as exc:  # no gate rather than no projector; the next assignment tries again
-                log.warning("projector: teams log end unknown (%s); not waiting for the teams topic", exc)
-                self._first_ends = {}
-        return [tp for tp in first if await consumer.position(tp) < self._first_ends.get(tp, 0)]
+    async def on_assigned(self, assigned: set[TopicPartition]) -> None:
+        await super().on_assigned(assigned)
+        consumer = self.kafka
+        assert consumer is not None
+        first = [tp for tp in assigned if tp.topic == self.first_topic]
+        try:
+            ends = await consumer.end_offsets(first) if first else {}
+        except KafkaError as exc:  # no gate rather than no projector; the next assignment tries again
+            log.warning("projector: teams log end unknown (%s); not waiting for the teams topic", exc)
+            ends = {}
+        self._gate = {tp: end for tp, end in ends.items() if await consumer.position(tp) < end}
+        self._held = {tp for tp in assigned if tp.topic != self.first_topic} if self._gate else set()
+        if self._held:
+            consumer.pause(*self._held)
+            log.info("projector: other topics wait until the teams topic reached %s", {str(tp): o for tp, o in self._gate.items()})
 
-    async def next_batch(self, consumer: AIOKafkaConsumer) -> list[Record]:
-        first = [tp for tp in consumer.assignment() if tp.topic == self.first_topic]
-        behind = await self._behind(consumer, first)
-        if behind:
-            fetched = await consumer.getmany(*behind, timeout_ms=self.config.batch_timeout_ms, max_records=self.config.batch_size)
-            return [_record(m) for msgs in fetched.values() for m in msgs]
-        fetched = await consumer.getmany(*first, timeout_ms=0, max_records=self.config.batch_size) if first else {}
-        records = [_record(m) for msgs in fetched.values() for m in msgs]
-        if not records:
-            return await super().next_batch(consumer)
-        room = self.config.batch_size - len(records)
-        rest = await consumer.getmany(timeout_ms=0, max_records=room) if room > 0 else {}
-        return records + [_record(m) for msgs in rest.values() for m in msgs]
+    async def handle_batch(self, records: list[Record]) -> None:
+        await super().handle_batch(sorted(records, key=lambda r: r.topic != self.first_topic))
+        if self._gate:
+            await self._release_when_teams_caught_up()
 
-
-def _record(m) -> Record:  # noqa: ANN001 - aiokafka's ConsumerRecord
-    return Record(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ()))
+    async def _release_when_teams_caught_up(self) -> None:
+        consumer = self.kafka
+        if consumer is None:
+            return
+        assignment = consumer.assignment()
+        for tp, end in self._gate.items():
+            if tp in assignment and await consumer.position(tp) < end:
+                return
+        consumer.resume(*(tp for tp in self._held if tp in assignment))
+        self._gate, self._held = {}, set()
 
 
 def build(resources: Resources, name: str = NAME) -> BatchConsumer:

@@ -13,10 +13,11 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 from dataclasses import dataclass
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -95,24 +96,29 @@ def consumer_config(settings: Settings, name: str, topics: list[str], **override
     return ConsumerConfig(name=name, topics=topics, **options)  # type: ignore[arg-type]
 
 
+def _first_offsets(records: list[Record]) -> dict[tuple[str, int], int]:
+    out: dict[tuple[str, int], int] = {}
+    for r in records:
+        out.setdefault((r.topic, r.partition), r.offset)
+    return out
+
+
+class DeadLetterSink(Protocol):
+    """Where dead letters go: `topics.dead_letters` and a pipelined raw publish."""
+
+    topics: Any
+
+    async def publish_raw_many(self, topic: str, records: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]) -> None: ...
+
+
 def _retryable(exc: BaseException) -> bool:
     """An outage, or a conflict between transactions that the next attempt resolves."""
     return is_outage(exc) or isinstance(exc, (asyncpg.SerializationError, asyncpg.DeadlockDetectedError))
 
 
-class _SeekToStoredPositions(ConsumerRebalanceListener):
-    def __init__(self, runner: BatchConsumer) -> None:
-        self._runner = runner
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        return None
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self._runner.seek_to_stored(assigned)
-
-
 class BatchConsumer:
-    """Runs a batch handler over a consumer group until stopped; transient failures retry with backoff."""
+    """One consumer group: applies batches in one transaction with their positions, waits out outages, isolates
+    poison records. FastStream runs the consume loop (`aiff.consumers.stream`); this class is what a batch does."""
 
     def __init__(
         self,
@@ -127,32 +133,43 @@ class BatchConsumer:
         self._publisher = publisher
         self._handler = handler
         self._after_commit = after_commit
-        self._consumer: AIOKafkaConsumer | None = None
+        self._subscriber: Any = None
+        self._dead_letters: DeadLetterSink = publisher
         self._next_offsets: dict[tuple[str, int], int] = {}
         self._uncommitted: dict[TopicPartition, int] = {}
         self._kafka_committed_at = 0.0
+        self._batches = 0
+        self._last_gc = time.monotonic()
         self.ready = asyncio.Event()
         CONSUMER_DEGRADED.labels(config.name).set(0)
 
-    def _new_consumer(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            bootstrap_servers=self.config.bootstrap,
-            group_id=f"{self.config.group_prefix}.{self.config.name}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.config.batch_size,
-            fetch_max_bytes=64 * 1024 * 1024,
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            session_timeout_ms=self.config.session_timeout_ms,
-            heartbeat_interval_ms=max(1000, self.config.session_timeout_ms // 4),
-            fetch_min_bytes=self.config.fetch_min_bytes,
-            fetch_max_wait_ms=self.config.fetch_max_wait_ms,
-        )
+    @property
+    def dead_letter_topic(self) -> str:
+        return self._publisher.topics.dead_letters
 
-    async def seek_to_stored(self, assigned: set[TopicPartition]) -> None:
+    def attach(self, subscriber: Any, dead_letters: Any) -> None:
+        """Called by the FastStream wiring: the subscriber (whose aiokafka consumer seeks and commits) and the
+        FastStream publisher that dead letters go through."""
+        from aiff.consumers.stream import FastStreamDeadLetters
+
+        self._subscriber = subscriber
+        self._dead_letters = FastStreamDeadLetters(dead_letters, self._publisher.topics, self._publisher.timeout_s)
+
+    @property
+    def kafka(self) -> AIOKafkaConsumer | None:
+        """The subscriber's aiokafka consumer, once started."""
+        return getattr(self._subscriber, "consumer", None)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set, on a FastStream broker of its own (tests and tools; workers share one)."""
+        from aiff.consumers.stream import run_consumers
+
+        await run_consumers([self], stop)
+
+    async def on_assigned(self, assigned: set[TopicPartition]) -> None:
         """Seek every newly assigned partition to the position stored with the read models (waiting for Postgres
         when it is down: consuming from anywhere else would apply records twice or skip them)."""
-        consumer = self._consumer
+        consumer = self.kafka
         assert consumer is not None
 
         async def load() -> dict[tuple[str, int], int]:
@@ -168,62 +185,66 @@ class BatchConsumer:
         log.info("%s: assigned %d partitions", self.config.name, len(assigned))
         self.ready.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set; outages are waited out (the worker reports itself degraded meanwhile)."""
-        consumer = await self.start_consumer()
-        batches = 0
-        last_gc = time.monotonic()
+    async def handle_batch(self, records: list[Record]) -> None:
+        """FastStream's handler body: apply (for as long as it takes), mirror positions, report lag.
+
+        FastStream moves on to the next fetch whatever the handler does, so a batch that could not be applied (the
+        worker is stopping mid-retry, or a bug) must not be skipped: its partitions are sought back to the stored
+        positions and the records are read again.
+        """
+        if not records:
+            return
         try:
-            while not stop.is_set():
-                records = await self.next_batch_or_wait(consumer)
-                if records:
-                    await self._apply_with_retry(records)
-                    await self._commit_to_kafka(consumer, records)
-                    batches += 1
-                    if not gc.isenabled() and (batches % 20 == 0 or time.monotonic() - last_gc > 5.0):
-                        gc.collect()
-                        last_gc = time.monotonic()
-                elif self._uncommitted:
-                    await self._commit_to_kafka(consumer, [])  # idle: let lag tools see the last batch too
-                self._report_lag(consumer)
-        finally:
-            if self._uncommitted:
-                await self._commit_to_kafka(consumer, [], force=True)
-            await consumer.stop()
+            await self.apply_with_retry(records)
+        except BaseException:
+            await self._rewind(records)
+            raise
+        consumer = self.kafka
+        if consumer is not None:
+            self._mark_uncommitted(records)
+            await self._commit_to_kafka(consumer)
+            self._report_lag(consumer)
+        self._batches += 1
+        if not gc.isenabled() and (self._batches % 20 == 0 or time.monotonic() - self._last_gc > 5.0):
+            gc.collect()
+            self._last_gc = time.monotonic()
 
-    async def start_consumer(self) -> AIOKafkaConsumer:
-        """Create, subscribe (seeking to the stored positions on every assignment) and start the Kafka consumer;
-        while Kafka is unreachable, keep trying (a worker never exits because a dependency is down)."""
+    async def _rewind(self, records: list[Record]) -> None:
+        consumer = self.kafka
+        if consumer is None:
+            return
+        try:
+            async with self._pool.acquire() as conn:
+                stored = await positions.load(conn, self.config.name, self.config.topics)
+        except Exception:  # noqa: BLE001 - without the stored positions, the first record of the batch is safe
+            stored = {}
+        for (topic, partition), first in _first_offsets(records).items():
+            tp = TopicPartition(topic, partition)
+            if tp in consumer.assignment():
+                consumer.seek(tp, stored.get((topic, partition), first))
+        log.warning("%s: batch not applied; partitions rewound to the stored positions", self.config.name)
 
-        async def attempt() -> AIOKafkaConsumer:
-            self._consumer = consumer = self._new_consumer()
-            consumer.subscribe(self.config.topics, listener=_SeekToStoredPositions(self))
+    async def mirror_positions_periodically(self, stop: asyncio.Event) -> None:
+        """While idle, still mirror the last batch's positions to Kafka (for lag tools) about once a second."""
+        while not stop.is_set():
             try:
-                await consumer.start()
-            except BaseException:
-                await consumer.stop()
-                raise
-            return consumer
+                await asyncio.wait_for(stop.wait(), KAFKA_COMMIT_INTERVAL_S)
+            except asyncio.TimeoutError:
+                consumer = self.kafka
+                if consumer is not None and self._uncommitted:
+                    await self._commit_to_kafka(consumer)
 
-        return await until_available(f"{self.config.name}: Kafka", attempt, patient=True)
+    async def before_stop(self) -> None:
+        """Mirror what is applied before the subscriber's consumer closes."""
+        consumer = self.kafka
+        if consumer is not None and self._uncommitted:
+            await self._commit_to_kafka(consumer, force=True)
 
-    async def next_batch(self, consumer: AIOKafkaConsumer) -> list[Record]:
-        """The records fetched so far (waiting up to `batch_timeout_ms` when there are none)."""
-        fetched = await consumer.getmany(timeout_ms=self.config.batch_timeout_ms, max_records=self.config.batch_size)
-        return [Record(m.topic, m.partition, m.offset, m.key, m.value, tuple(m.headers or ())) for msgs in fetched.values() for m in msgs]
+    async def after_stop(self) -> None:
+        """Hook for consumers with work in flight beyond the handler (the live feed's pipelined publish)."""
 
-    async def next_batch_or_wait(self, consumer: AIOKafkaConsumer) -> list[Record]:
-        """`next_batch`, but a fetch failing because Kafka is unreachable yields nothing (after a pause) instead of
-        ending the loop: the client reconnects by itself once the broker is back."""
-        try:
-            return await self.next_batch(consumer)
-        except Exception as exc:  # noqa: BLE001 - only outages are tolerated
-            if not is_outage(exc):
-                raise
-            CONSUMER_DEGRADED.labels(self.config.name).set(1)
-            log.warning("%s: fetch failed (%s: %s); retrying", self.config.name, type(exc).__name__, exc)
-            await asyncio.sleep(1.0)
-            return []
+    async def apply_with_retry(self, records: list[Record]) -> None:
+        await self._apply_with_retry(records)
 
     async def _apply_with_retry(self, records: list[Record]) -> None:
         """Apply a batch for as long as it takes: an outage (Kafka, Postgres, Redis down) is retried with capped
@@ -283,7 +304,7 @@ class BatchConsumer:
         """Dead-letter one record and move this consumer's position past it, in one transaction."""
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                await send_dead_letters(self._publisher, self.config.name, [rejected])
+                await send_dead_letters(self._dead_letters, self.config.name, [rejected])
                 record = rejected.record
                 await positions.advance(conn, self.config.name, {(record.topic, record.partition): record.offset + 1})
         self._next_offsets[(rejected.record.topic, rejected.record.partition)] = rejected.record.offset + 1
@@ -300,7 +321,7 @@ class BatchConsumer:
                 if todo:
                     rejected, applied = await self._handler(conn, todo)
                     if rejected and self.config.dead_letter:
-                        await send_dead_letters(self._publisher, self.config.name, rejected)
+                        await send_dead_letters(self._dead_letters, self.config.name, rejected)
                     applied_up_to = next_offsets(todo)
                     await positions.advance(conn, self.config.name, applied_up_to)
         if todo:
@@ -311,23 +332,27 @@ class BatchConsumer:
             await self._after_commit(todo)
         return applied
 
-    async def _commit_to_kafka(self, consumer: AIOKafkaConsumer, records: list[Record], *, force: bool = False) -> None:
+    def _mark_uncommitted(self, records: list[Record]) -> None:
+        for (topic, partition), offset in next_offsets(records).items():
+            tp = TopicPartition(topic, partition)
+            self._uncommitted[tp] = max(self._uncommitted.get(tp, 0), offset)
+
+    async def _commit_to_kafka(self, consumer: AIOKafkaConsumer, *, force: bool = False) -> None:
         """Mirror the stored positions to Kafka for lag tools: at most once a second (the truth is elsewhere).
 
         A commit per batch was one more broker round trip per batch for every consumer group; under a trickle of
         events that is a request per event.
         """
-        for r in records:
-            tp = TopicPartition(r.topic, r.partition)
-            self._uncommitted[tp] = max(self._uncommitted.get(tp, 0), r.offset + 1)
         now = time.monotonic()
-        if not force and now - self._kafka_committed_at < KAFKA_COMMIT_INTERVAL_S:
+        if not self._uncommitted or (not force and now - self._kafka_committed_at < KAFKA_COMMIT_INTERVAL_S):
             return
         self._kafka_committed_at = now
         offsets, self._uncommitted = self._uncommitted, {}
+        offsets = {tp: o for tp, o in offsets.items() if tp in consumer.assignment()}
         try:
-            await consumer.commit(offsets)
-        except KafkaError as exc:  # only informational
+            if offsets:
+                await consumer.commit(offsets)
+        except (KafkaError, OSError) as exc:  # only informational
             log.info("%s: Kafka offset commit skipped (%s)", self.config.name, exc)
 
     def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
