@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, rate_limit_window_s: float |
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.jwt_key  # noqa: B018 - the signing key exists (or fails) at start-up, not at the first login
         async with open_resources(settings, with_redis=True, pool_size=20, request_sessions=True, patient=True) as resources:
-            waiter = PositionWaiter(settings.asyncpg_dsn, resources.pool)
+            waiter = PositionWaiter(settings.asyncpg_dsn)
             await waiter.start()
             app.state.resources = resources
             app.state.waiter = waiter

@@ -31,25 +31,28 @@ from aiff.projections.positions import NOTIFY_CHANNEL
 log = logging.getLogger(__name__)
 
 PROJECTION = "projector"
+CHECK_POOL_SIZE = 4
 
 
 class PositionWaiter:
     """Waits for the projector to pass an offset; shared by all requests of one app."""
 
-    def __init__(self, dsn: str, pool: asyncpg.Pool, *, projection: str = PROJECTION, poll_interval_s: float = 0.25) -> None:
+    def __init__(self, dsn: str, *, projection: str = PROJECTION, poll_interval_s: float = 0.25) -> None:
         self._dsn = dsn
-        self._pool = pool
         self._projection = projection
         self._poll = poll_interval_s
         self._conn: asyncpg.Connection | None = None
         self._closed = False
         self._reconnecting: asyncio.Task[None] | None = None
+        self._check_pool: asyncpg.Pool | None = None
         self._waiters: dict[tuple[str, int], list[tuple[int, asyncio.Future[None]]]] = defaultdict(list)
 
     async def start(self) -> None:
         """Open the LISTEN connection; without it the waiter still works by polling. A lost connection (a
         database restart) is reopened in the background."""
         self._closed = False
+        if self._check_pool is None:
+            self._check_pool = await asyncpg.create_pool(self._dsn, min_size=0, max_size=CHECK_POOL_SIZE)
         try:
             conn = await asyncpg.connect(self._dsn, timeout=5)
             await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
@@ -87,6 +90,9 @@ class PositionWaiter:
 
     async def close(self) -> None:
         self._closed = True
+        if self._check_pool is not None:
+            self._check_pool.terminate()
+            self._check_pool = None
         if self._reconnecting is not None:
             self._reconnecting.cancel()
         if self._conn is not None:
@@ -113,9 +119,13 @@ class PositionWaiter:
         except (ValueError, TypeError, AttributeError):
             log.debug("ignoring malformed position notification %r", payload)
 
-    async def applied(self, topic: str, partition: int, offset: int) -> bool:
-        """True when the projector's stored position for the partition is past `offset`."""
-        async with self._pool.acquire() as conn:
+    async def applied(self, topic: str, partition: int, offset: int, timeout_s: float = 5.0) -> bool:
+        """True when the projector's stored position for the partition is past `offset`.
+
+        The check runs on the waiter's own small pool: a request waiting here already holds a connection of the
+        request pool, and twenty of them waiting for a second one from the same pool would wait for each other.
+        """
+        async with self._check_pool.acquire(timeout=timeout_s) as conn:
             next_offset = await conn.fetchval(
                 "SELECT next_offset FROM projection_positions WHERE projection = $1 AND topic = $2 AND partition = $3",
                 self._projection,
@@ -134,8 +144,12 @@ class PositionWaiter:
             entry = (offset, fut)
             self._waiters[key].append(entry)
             try:
-                if await self.applied(topic, partition, offset):
-                    return True
+                remaining = deadline - time.monotonic()
+                try:
+                    if await asyncio.wait_for(self.applied(topic, partition, offset, max(0.05, remaining)), max(0.05, remaining)):
+                        return True
+                except asyncio.TimeoutError:
+                    return False
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
