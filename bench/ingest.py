@@ -19,6 +19,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -127,10 +128,15 @@ async def bare_copy_upsert(dsn: str, rows: list[tuple], history: list[tuple], ba
         await conn.close()
 
 
-async def projector_run(settings: Settings, n_records: int, batch: int, instances: int) -> tuple[float, int]:
-    """Run `instances` projector processes (one consumer group) from offset 0 until caught up; (seconds, peak RSS)."""
+async def projector_run(
+    settings: Settings, n_records: int, batch: int, instances: int, source: Path | None = None
+) -> tuple[float, int]:
+    """Run `instances` projector processes (one consumer group) from offset 0 until caught up; (seconds, peak RSS).
+    `source`: run the package from that source tree (another commit's projector) instead of this one."""
     env = {**os.environ, "DATABASE_URL": settings.database_url, "AIFF_TOPIC_PREFIX": settings.topic_prefix,
            "AIFF_PROJECTOR_BATCH_SIZE": str(batch), "AIFF_WORKER_METRICS_PORT": "0"}  # fmt: skip
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     procs = [subprocess.Popen([sys.executable, "-m", "aiff.cli", "worker", "projector"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(instances)]  # fmt: skip
     watched = [psutil.Process(p.pid) for p in procs]
@@ -157,11 +163,35 @@ async def projector_run(settings: Settings, n_records: int, batch: int, instance
             p.wait(timeout=30)
 
 
+BASELINE_REV = "6e92f7cf6308d50570f99ffbb093669e9fc1bfee"
+"""The last commit whose consumers ran on the hand-written aiokafka loop: FastStream must stay within 10% of it."""
+
+
+def checkout_source(rev: str, into: Path) -> Path:
+    """`src/` of commit `rev`, extracted into `into` (git archive: no work tree is touched); returns its path."""
+    repo = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "-C", str(repo), "archive", rev, "src"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
+async def reset_projection(settings: Settings) -> None:
+    """Empty the projector's tables and positions, so the next run rebuilds from offset 0."""
+    conn = await asyncpg.connect(settings.asyncpg_dsn)
+    try:
+        await conn.execute("TRUNCATE tickets, teams, assignments, event_history, projection_positions")
+    finally:
+        await conn.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--instances", type=int, default=2, help="also measure N projector processes in one group")
+    parser.add_argument("--baseline-rev", default=BASELINE_REV,
+                        help="also run this commit's projector on the same log (default: the last one on the bare aiokafka "
+                             "loop, before FastStream); '' skips it")  # fmt: skip
     args = parser.parse_args()
     base = Settings()
     name = f"bench{uuid.uuid4().hex[:8]}"
@@ -189,11 +219,17 @@ async def main() -> None:
         t_copy = await bare_copy_upsert(settings.asyncpg_dsn.replace(name, f"{name}_bare"), rows, history_rows(evs), args.batch)
         print("projector: one `aiff worker projector` from the start of the log…", file=sys.stderr)
         t_proj, peak = await projector_run(settings, n_records, args.batch, 1)
+        t_base = None
+        if args.baseline_rev:
+            with tempfile.TemporaryDirectory() as tree:
+                source = checkout_source(args.baseline_rev, Path(tree))
+                print(f"baseline projector: commit {args.baseline_rev[:10]}, rebuilt from offset 0…", file=sys.stderr)
+                await reset_projection(settings)
+                t_base, _ = await projector_run(settings, n_records, args.batch, 1, source)
         t_multi = None
         if args.instances > 1:
             print(f"projector: {args.instances} instances in one consumer group, rebuilt from offset 0…", file=sys.stderr)
-            async with asyncpg.create_pool(settings.asyncpg_dsn, min_size=1, max_size=1) as pool:
-                await pool.execute("TRUNCATE tickets, teams, assignments, event_history, projection_positions")
+            await reset_projection(settings)
             t_multi, peak_multi = await projector_run(settings, n_records, args.batch, args.instances)
     finally:
         await admin.execute(f"DROP SCHEMA {name} CASCADE")
@@ -208,8 +244,14 @@ async def main() -> None:
     print(f"{'baseline A: bare aiokafka consume loop':<44}{n_records:>10,}{t_consume:>10.2f}{rate_consume:>12,.0f}")
     print(f"{'baseline B: bare asyncpg COPY (history+tickets)':<44}{len(rows):>10,}{t_copy:>10.2f}{rate_copy:>12,.0f}")
     print(f"{'projector (decode+fold+history+rows+offsets)':<44}{n_records:>10,}{t_proj:>10.2f}{rate_proj:>12,.0f}")
+    if t_base:
+        print(f"{f'projector at {args.baseline_rev[:10]} (bare aiokafka)':<44}{n_records:>10,}{t_base:>10.2f}{n_records / t_base:>12,.0f}")
     if t_multi:
         print(f"{f'projector x{args.instances} instances (one group)':<44}{n_records:>10,}{t_multi:>10.2f}{n_records / t_multi:>12,.0f}")
+    if t_base:
+        versus = rate_proj / (n_records / t_base)
+        print(f"\nprojector / previous projector ({args.baseline_rev[:10]}) = {versus:.2f}  "
+              f"(target >= 0.90: {'PASS' if versus >= 0.9 else 'FAIL'})")  # fmt: skip
     ratio = rate_proj / slower
     print(f"\nprojector / slower baseline = {ratio:.2f}  (target >= 0.70: {'PASS' if ratio >= 0.7 else 'FAIL'})")
     if t_multi:
