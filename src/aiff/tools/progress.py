@@ -103,6 +103,11 @@ class Bar:
         self.done = done
         self._progress.update(self._task, completed=done, total=self.total, description=description or self.label)
 
+    def refresh(self) -> None:
+        """Redraw now (Rich also redraws on its own ten times a second)."""
+        if self._live:
+            self._progress.refresh()
+
     @property
     def elapsed(self) -> float:
         """Seconds the bar ran (until now while it runs)."""
