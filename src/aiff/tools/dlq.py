@@ -7,6 +7,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from rich.table import Table
+from rich.text import Text
 
 from aiff.events.producer import new_kafka_producer
 from aiff.events.topics import Topics, end_offsets
@@ -76,7 +77,8 @@ def letters_table(letters: list[dict[str, Any]]) -> Table:
         if d["truncated"]:
             preview += f"  [truncated from {d['original_bytes']} bytes: the original is at its topic, partition and offset]"
         source = f"{d['topic'] or '?'}[{_show(d['source_partition'])}]@{_show(d['source_offset'])}"
-        table.add_row(str(d["offset"]), d["time"] or "", d["consumer"] or "?", source, d["reason"] or "", preview)
+        cells = (str(d["offset"]), d["time"] or "", d["consumer"] or "?", source, d["reason"] or "", preview)
+        table.add_row(*(Text(c) for c in cells))  # Text: brackets in reasons and values are not Rich markup
     return table
 
 
