@@ -19,11 +19,12 @@ async def applied_positions(pool: asyncpg.Pool, projection: str) -> dict[tuple[s
 
 async def wait_caught_up(
     pool: asyncpg.Pool, bootstrap: str, topics: list[str], projection: str = "projector", timeout_s: float = 600.0,
-    progress: bool = True, label: str | None = None,
+    progress: bool = True, bar: Bar | None = None,
 ) -> float:
     """Wait until `projection` reached the current end of `topics`; returns the seconds waited.
 
-    The bar starts from what was already applied, so its rate is what the consumer applies during the wait.
+    Its own bar starts from what was already applied, so its rate is what the consumer applies during the
+    wait; a caller that started the consumer itself passes its `bar`, begun before the consumer was.
     """
     ends = await end_offsets(bootstrap, topics)
     total = sum(ends.values())
@@ -34,7 +35,10 @@ async def wait_caught_up(
 
     started = time.monotonic()
     done = await applied()
-    with Bar(label or f"{projection}: applied", total, unit="records", initial=done) if progress else nullcontext() as bar:
+    own = Bar(f"{projection}: applied", total, unit="records", initial=done) if progress and bar is None else nullcontext(bar)
+    with own as bar:
+        if bar is not None:
+            bar.update(done, total=total)
         while done < total:
             if time.monotonic() - started > timeout_s:
                 raise TimeoutError(f"{projection} applied {done:,}/{total:,} records within {timeout_s:.0f}s; is `aiff worker` running?")

@@ -20,6 +20,7 @@ from aiff.events.topics import end_offsets
 from aiff.projections import migrate
 from aiff.settings import get_settings
 from aiff.tools.catchup import wait_caught_up
+from aiff.tools.progress import Bar
 
 PROJECTED_TABLES = {
     "tickets": ("id", ()),
@@ -61,13 +62,14 @@ async def verify() -> int:
             print(f"replay: rebuilding from {total:,} records into schema {scratch}", file=sys.stderr)
             stop = asyncio.Event()
             consumer = projector.build(res, name=f"replay-{scratch}")
-            task = asyncio.create_task(consumer.run(stop))
-            try:
-                await wait_caught_up(res.pool, settings.kafka_bootstrap_servers, res.topics.domain,
-                                     projection=f"replay-{scratch}", label="replay: rebuilt")
-            finally:
-                stop.set()
-                await task
+            with Bar("replay: rebuilt", total, unit="records") as bar:  # begun before the consumer: it counts all
+                task = asyncio.create_task(consumer.run(stop))
+                try:
+                    await wait_caught_up(res.pool, settings.kafka_bootstrap_servers, res.topics.domain,
+                                         projection=f"replay-{scratch}", bar=bar)
+                finally:
+                    stop.set()
+                    await task
         differences = 0
         for table, (order, exclude) in PROJECTED_TABLES.items():
             live = await _checksum(admin, live_schema, table, order, exclude)
