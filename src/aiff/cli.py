@@ -1,16 +1,22 @@
-"""The `aiff` command: thin entry points over the package (API, workers, seed, replay, dead letters, tools)."""
+"""The `aiff` command (Typer): thin entry points over the package (API, workers, seed, replay, dead letters, tools).
+
+Heavy modules are imported inside each command, so `--help` and shell completion stay fast.
+"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import importlib
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from enum import Enum
+from typing import Annotated
 
+import typer
+
+from aiff import logs
 from aiff.settings import get_settings
 
 CONSUMERS: dict[str, str] = {
@@ -20,6 +26,59 @@ CONSUMERS: dict[str, str] = {
     "ai": "aiff.consumers.ai",
     "live": "aiff.consumers.live",
 }
+
+app = typer.Typer(
+    name="aiff",
+    help="AIFF: field-service assignment engine on Kafka.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,  # plain tracebacks: one per log record, no boxes in JSON logs, no locals (passwords)
+)
+db_app = typer.Typer(help="Database schema: migrate, or wait until Postgres answers.", no_args_is_help=True)
+events_app = typer.Typer(help="The public event contract (JSON Schemas + AsyncAPI) in events/.", no_args_is_help=True)
+dlq_app = typer.Typer(help="Inspect or re-drive the dead-letter topic.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users (the first admin is made here).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(events_app, name="events")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(users_app, name="users")
+
+_verbose = False
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+
+class Role(str, Enum):
+    admin = "admin"
+    dispatcher = "dispatcher"
+    analyst = "analyst"
+    field = "field"
+    user = "user"
+
+
+class Strategy(str, Enum):
+    greedy = "greedy"
+    nearest = "nearest"
+    optimal = "optimal"
+
+
+def _exit(code: int | None) -> None:
+    if code:
+        raise typer.Exit(code)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Debug logging.")] = False) -> None:
+    """AIFF: field-service assignment engine on Kafka."""
+    global _verbose
+    _verbose = verbose
+
+
+def _tool_logging() -> None:
+    """Operator tools log plain text (their output is for a person); the API and workers follow AIFF_LOG_FORMAT."""
+    logs.configure("text", verbose=_verbose)
+
+
+# -- processes ----------------------------------------------------------------------------------------------
 
 
 def _available_consumers() -> list[str]:
@@ -31,6 +90,10 @@ def _available_consumers() -> list[str]:
         except ModuleNotFoundError:
             continue
     return names
+
+
+def _complete_consumer(incomplete: str) -> list[str]:
+    return [n for n in CONSUMERS if n.startswith(incomplete)]
 
 
 def _serve_worker_metrics(port: int) -> None:
@@ -62,140 +125,203 @@ async def _run_workers(names: list[str]) -> None:
         await run_consumers(consumers, stop)
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+@app.command()
+def worker(
+    consumers: Annotated[
+        list[str] | None,
+        typer.Argument(help=f"Any of: {', '.join(CONSUMERS)} (all when none is named).", autocompletion=_complete_consumer),
+    ] = None,
+) -> None:
+    """Run consumers, each in its own consumer group, until SIGTERM."""
+    names = consumers or _available_consumers()
+    unknown = [n for n in names if n not in CONSUMERS]
+    if unknown:
+        typer.echo(f"unknown consumer(s): {', '.join(unknown)}; choose from {', '.join(CONSUMERS)}", err=True)
+        raise typer.Exit(2)
+    logs.configure(verbose=_verbose)
     # Batches hold thousands of short-lived, acyclic objects: automatic collections would dominate the cost.
     # The consume loop collects explicitly every few batches instead (see runner.BatchConsumer.run), and the
     # heap built at start-up is frozen once the consumers are built (bootstrap.freeze_startup_heap).
     gc.disable()
-    names = args.consumers or _available_consumers()
-    unknown = [n for n in names if n not in CONSUMERS]
-    if unknown:
-        print(f"unknown consumer(s): {', '.join(unknown)}; choose from {', '.join(CONSUMERS)}", file=sys.stderr)
-        return 2
     asyncio.run(_run_workers(names))
-    return 0
 
 
-def cmd_db(args: argparse.Namespace) -> int:
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default AIFF_API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default AIFF_API_PORT).")] = None,
+) -> None:
+    """Serve the HTTP API, websocket and UI with uvicorn."""
+    fmt = logs.configure(verbose=_verbose)
+    from aiff.api.serve import cmd_api
+
+    _exit(cmd_api(host, port, log_format=fmt, verbose=_verbose))
+
+
+# -- schema, topics, contract ------------------------------------------------------------------------------
+
+TimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for Postgres.")]
+
+
+def _db(upgrade: bool, timeout: float) -> None:
     from aiff.projections import migrate
 
+    _tool_logging()
     settings = get_settings()
-    asyncio.run(migrate.wait_for_database(settings.asyncpg_dsn, timeout_s=args.timeout))
-    if args.action == "upgrade":
+    asyncio.run(migrate.wait_for_database(settings.asyncpg_dsn, timeout_s=timeout))
+    if upgrade:
         migrate.upgrade(settings.asyncpg_dsn)
-        print("database schema is up to date")
+        typer.echo("database schema is up to date")
     else:
-        print("database is reachable")
-    return 0
+        typer.echo("database is reachable")
 
 
-def cmd_topics(args: argparse.Namespace) -> int:
+@db_app.command("upgrade")
+def db_upgrade(timeout: TimeoutOption = 60.0) -> None:
+    """Wait for Postgres, then run the Alembic migrations."""
+    _db(True, timeout)
+
+
+@db_app.command("wait")
+def db_wait(timeout: TimeoutOption = 60.0) -> None:
+    """Wait until Postgres answers."""
+    _db(False, timeout)
+
+
+@app.command()
+def topics() -> None:
+    """Create the Kafka topics if missing."""
     from aiff.events.topics import Topics, ensure_topics
 
+    _tool_logging()
     s = get_settings()
-    topics = Topics(s.topic_prefix)
-    asyncio.run(ensure_topics(s.kafka_bootstrap_servers, topics, s.topic_partitions, s.topic_retention_ms))
-    print("topics:", ", ".join(topics.all))
-    return 0
+    names = Topics(s.topic_prefix)
+    asyncio.run(ensure_topics(s.kafka_bootstrap_servers, names, s.topic_partitions, s.topic_retention_ms))
+    typer.echo("topics: " + ", ".join(names.all))
 
 
-def cmd_events(args: argparse.Namespace) -> int:
+OutOption = Annotated[str, typer.Option(help="Folder of the contract.")]
+
+
+@events_app.command("export")
+def events_export(out: OutOption = "events") -> None:
+    """Write the JSON Schemas and the AsyncAPI document from the models."""
     from aiff.events import contract
 
-    if args.action == "export":
-        written = contract.export(args.out)
-        print(f"wrote {len(written)} files to {args.out}/")
-        return 0
-    drift = contract.check(args.out)
+    written = contract.export(out)
+    typer.echo(f"wrote {len(written)} files to {out}/")
+
+
+@events_app.command("check")
+def events_check(out: OutOption = "events") -> None:
+    """Fail when the contract in the folder differs from the models."""
+    from aiff.events import contract
+
+    drift = contract.check(out)
     if drift:
-        print("event contract drifted from the models; run `aiff events export`:\n  " + "\n  ".join(drift))
-        return 1
-    print("event contract matches the models")
-    return 0
+        typer.echo("event contract drifted from the models; run `aiff events export`:\n  " + "\n  ".join(drift))
+        raise typer.Exit(1)
+    typer.echo("event contract matches the models")
 
 
-def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        return importlib.import_module(module).__dict__[func](args)
-
-    return run
+# -- operator tools ------------------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="aiff", description="AIFF: field-service assignment engine on Kafka")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
+@app.command()
+def seed(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 42,
+    teams: Annotated[int, typer.Option(help="Field teams.")] = 150,
+    tickets: Annotated[int, typer.Option(help="Tickets (each with its history of events).")] = 1000,
+    days: Annotated[int, typer.Option(help="Days of history.")] = 90,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when tickets already exist.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait until the projector has applied everything.")] = False,
+) -> None:
+    """Publish deterministic Malaysian demo data as events through Kafka."""
+    from aiff.tools.seed import cmd_seed
 
-    p = sub.add_parser("worker", help="run consumers (all when none is named), each in its own consumer group")
-    p.add_argument("consumers", nargs="*", help=f"any of: {', '.join(CONSUMERS)}")
-    p.set_defaults(func=cmd_worker)
+    _tool_logging()
+    _exit(cmd_seed(seed=seed, teams=teams, tickets=tickets, days=days, if_empty=if_empty, wait=wait))
 
-    p = sub.add_parser("api", help="serve the HTTP API, websocket and UI")
-    p.add_argument("--host", default=None)
-    p.add_argument("--port", type=int, default=None)
-    p.set_defaults(func=_lazy("aiff.api.serve", "cmd_api"))
 
-    p = sub.add_parser("db", help="database schema")
-    p.add_argument("action", choices=["upgrade", "wait"])
-    p.add_argument("--timeout", type=float, default=60.0)
-    p.set_defaults(func=cmd_db)
+@app.command()
+def replay(
+    verify: Annotated[bool, typer.Option("--verify", help="Rebuild into a scratch schema and compare with the live one.")] = False,
+) -> None:
+    """Rebuild projections from the start of the log (stop the workers first, unless --verify)."""
+    from aiff.tools.replay import cmd_replay
 
-    p = sub.add_parser("topics", help="create the Kafka topics if missing")
-    p.set_defaults(func=cmd_topics)
+    _tool_logging()
+    _exit(cmd_replay(verify))
 
-    p = sub.add_parser("events", help="the public event contract (JSON Schemas + AsyncAPI)")
-    p.add_argument("action", choices=["export", "check"])
-    p.add_argument("--out", default="events")
-    p.set_defaults(func=cmd_events)
 
-    p = sub.add_parser("seed", help="publish deterministic Malaysian demo data as events through Kafka")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--teams", type=int, default=150)
-    p.add_argument("--tickets", type=int, default=1000)
-    p.add_argument("--days", type=int, default=90)
-    p.add_argument("--if-empty", action="store_true", help="do nothing when tickets already exist")
-    p.add_argument("--wait", action="store_true", help="wait until the projector has applied everything")
-    p.set_defaults(func=_lazy("aiff.tools.seed", "cmd_seed"))
+@app.command()
+def offsets(as_json: JsonOption = False) -> None:
+    """Each consumer's stored positions against the log end, and its lag, per topic-partition."""
+    from aiff.tools.offsets import cmd_offsets
 
-    p = sub.add_parser("replay", help="rebuild projections from the start of the log")
-    p.add_argument("--verify", action="store_true", help="rebuild into a scratch schema and compare with the live one")
-    p.set_defaults(func=_lazy("aiff.tools.replay", "cmd_replay"))
+    _tool_logging()
+    _exit(cmd_offsets(as_json))
 
-    p = sub.add_parser("dlq", help="inspect or re-drive the dead-letter topic")
-    p.add_argument("action", choices=["list", "redrive"])
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--offset", type=int, action="append", help="re-drive only these dead-letter offsets")
-    p.set_defaults(func=_lazy("aiff.tools.dlq", "cmd_dlq"))
 
-    p = sub.add_parser("users", help="manage users (the first admin is made here)")
-    p.add_argument("action", choices=["create"])
-    p.add_argument("--username", required=True)
-    p.add_argument("--password", required=True)
-    p.add_argument("--email", default=None)
-    p.add_argument("--role", default="user", choices=["admin", "dispatcher", "analyst", "field", "user"])
-    p.add_argument("--team", type=int, default=None)
-    p.set_defaults(func=_lazy("aiff.tools.users", "cmd_users"))
+@dlq_app.command("list")
+def dlq_list(
+    limit: Annotated[int, typer.Option(help="Show the newest N dead letters (0: all).")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List dead letters with where they came from and why."""
+    from aiff.tools.dlq import list_letters
 
-    p = sub.add_parser("backtest", help="replay history through assignment strategies and compare KPIs")
-    p.add_argument("--strategy", action="append", choices=["greedy", "nearest", "optimal"])
-    p.add_argument("--from", dest="start", default=None)
-    p.add_argument("--to", dest="end", default=None)
-    p.set_defaults(func=_lazy("aiff.tools.backtest", "cmd_backtest"))
-    return parser
+    _tool_logging()
+    _exit(asyncio.run(list_letters(limit or None, as_json)))
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    offset: Annotated[list[int] | None, typer.Option(help="Re-drive only the dead letter at this offset (repeatable).")] = None,
+) -> None:
+    """Send dead letters back to their original topic after a fix."""
+    from aiff.tools.dlq import redrive
+
+    _tool_logging()
+    _exit(asyncio.run(redrive(offset)))
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    password: Annotated[str, typer.Option(help="At least 8 characters.")],
+    email: Annotated[str | None, typer.Option(help="Default: <username>@aiff.local.")] = None,
+    role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.user,
+    team: Annotated[int | None, typer.Option(help="The team of a field user.")] = None,
+) -> None:
+    """Create a user (argon2-hashed password)."""
+    from aiff.tools.users import cmd_users_create
+
+    _tool_logging()
+    _exit(cmd_users_create(username=username, password=password, role=role.value, email=email, team=team))
+
+
+@app.command()
+def backtest(
+    strategy: Annotated[list[Strategy] | None, typer.Option(help="Strategy to compare (repeatable; default all).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Tickets created from this ISO date/time.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Tickets created before this ISO date/time.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replay history through assignment strategies and compare their KPIs."""
+    from aiff.tools.backtest import cmd_backtest
+
+    _tool_logging()
+    _exit(cmd_backtest([s.value for s in strategy or []], start, end, as_json))
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("aiokafka", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    """Entry point of the `aiff` script; returns the exit code."""
     try:
-        return args.func(args) or 0
-    except KeyboardInterrupt:
-        return 130
+        app(args=argv, prog_name="aiff")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
 
 
 if __name__ == "__main__":

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
         description="How long a request waits for a pooled database connection before answering 503.",
     )
     retry_after_s: int = Field(5, alias="AIFF_RETRY_AFTER_S", ge=1, description="`Retry-After` of 503 answers.")
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", alias="AIFF_LOG_FORMAT",
+        description="Logs of `aiff api` and `aiff worker`: JSON lines or plain text; auto = text when stderr is a terminal.",
+    )
     worker_metrics_port: int = Field(9108, alias="AIFF_WORKER_METRICS_PORT", description="0 disables the workers' /metrics.")
     projector_batch_size: int = Field(5000, alias="AIFF_PROJECTOR_BATCH_SIZE", ge=1)
     projector_batch_timeout_ms: int = Field(50, alias="AIFF_PROJECTOR_BATCH_TIMEOUT_MS", ge=1)

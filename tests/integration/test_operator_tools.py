@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import sys
 
 import pytest
@@ -38,11 +40,15 @@ async def test_a_dead_letter_is_redriven_after_the_missing_ticket_arrives(resour
         await caught_up(resources, up)
         code, listing = await aiff(resources, "dlq", "list")
         assert code == 0 and "unknown ticket 7" in listing
+        code, out = await aiff(resources, "dlq", "list", "--json")
+        (letter,) = json.loads(out)
+        assert code == 0 and letter["reason"].startswith("unknown ticket 7") and letter["consumer"] == "projector"
         await up.send(t.tickets, [ticket_created(7)])
         await caught_up(resources, up)
         assert await resources.pool.fetchval("SELECT status FROM tickets WHERE id = 7") == "open"
         code, out = await aiff(resources, "dlq", "redrive")
         assert code == 0 and "re-drove 1 dead letter" in out
+        assert re.search(r"^dlq: re-driven: 1 letters in [\d.]+s \([\d,]+/s\)$", out, re.M), out  # one line, no bar, off a TTY
         await caught_up(resources, up)
     assert await resources.pool.fetchval("SELECT status FROM tickets WHERE id = 7") == "cancelled"
 
@@ -53,7 +59,11 @@ async def test_replay_verify_rebuilds_and_finds_no_difference(resources: Resourc
     async with Upstream(resources.settings.kafka_bootstrap_servers) as up, running(projector.build(resources)):
         await up.send(t.tickets, events)
         await caught_up(resources, up)
+    code, out = await aiff(resources, "offsets", "--json")
+    tickets = [r for r in json.loads(out) if r["consumer"] == "projector" and r["topic"] == t.tickets]
+    assert code == 0 and tickets and sum(r["end"] for r in tickets) == 249 and all(r["lag"] == 0 for r in tickets)
     code, out = await aiff(resources, "replay", "--verify")
     assert code == 0, out
     assert "tickets        live       200 rows   rebuilt       200 rows   identical" in out
     assert "verify: zero differences" in out
+    assert re.search(r"^replay: rebuilt: 249 records in [\d.]+s \([\d,]+/s\)$", out, re.M), out

@@ -4,7 +4,8 @@ Runs for HTTP only (websockets authenticate in their own handler). The route tem
 per request (so metrics and rate-limit keys use `/tickets/{ticket_id}`, not every id), then:
 
 1. `X-Correlation-ID` is taken from the request (or generated) and echoed on the response; handlers
-   put it into the events they publish (`correlationid`).
+   put it into the events they publish (`correlationid`), and it is bound to the request's log lines
+   (`aiff.logs.bind_correlation`), so the access line and any handler's lines carry it.
 2. Bodies over `settings.max_body_bytes` answer 413 (by Content-Length, or while streaming).
 3. Every route but the public ones needs a valid `Authorization: Bearer` token (401 otherwise); the
    principal is left in `request.state.principal` for the role checks in `deps`.
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aiff.api.errors import error_body, unavailable_dependency
 from aiff.api.security import InvalidToken, decode_access_token_cached
+from aiff.logs import bind_correlation
 
 log = logging.getLogger("aiff.api.access")
 
@@ -87,118 +89,119 @@ class GatewayMiddleware:
             cid = supplied if _CORRELATION_OK.match(supplied) else uuid.uuid4().hex
         else:
             cid = uuid.uuid4().hex
-        state = scope.setdefault("state", {})
-        state["correlation_id"] = cid
-        app = scope.get("app")
-        method = scope["method"]
-        template = _cached_route_template(app, scope, method)
-        endpoint = template or "unmatched"
-        status_holder = {"status": 500, "started": False}
-        overflow = {"hit": False, "replied": False}
-        cid_header = (b"x-correlation-id", cid.encode())
+        with bind_correlation(cid):  # every log line of this request carries it
+            state = scope.setdefault("state", {})
+            state["correlation_id"] = cid
+            app = scope.get("app")
+            method = scope["method"]
+            template = _cached_route_template(app, scope, method)
+            endpoint = template or "unmatched"
+            status_holder = {"status": 500, "started": False}
+            overflow = {"hit": False, "replied": False}
+            cid_header = (b"x-correlation-id", cid.encode())
 
-        async def send_wrapper(message: Message) -> None:
-            if overflow["hit"]:
-                # The app answered a body cut short (FastAPI turns the read error into a 400): answer 413 instead.
-                if not overflow["replied"]:
-                    overflow["replied"] = True
+            async def send_wrapper(message: Message) -> None:
+                if overflow["hit"]:
+                    # The app answered a body cut short (FastAPI turns the read error into a 400): answer 413 instead.
+                    if not overflow["replied"]:
+                        overflow["replied"] = True
+                        overflow["hit"] = False
+                        await reply(413, f"request body larger than {limit_bytes} bytes")
+                        overflow["hit"] = True
+                    return
+                if message["type"] == "http.response.start":
+                    status_holder["status"] = message["status"]
+                    status_holder["started"] = True
+                    raw = list(message.get("headers", []))
+                    raw.append(cid_header)
+                    message = {**message, "headers": raw}
+                await send(message)
+
+            async def reply(status: int, message: str, extra: dict[str, str] | None = None, details: Any = None) -> None:
+                import json
+
+                body = json.dumps(error_body(status, message, details=details, correlation_id=cid)).encode()
+                hdrs = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                hdrs += [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
+                await send_wrapper({"type": "http.response.start", "status": status, "headers": hdrs})
+                await send_wrapper({"type": "http.response.body", "body": body})
+
+            settings = getattr(getattr(app, "state", None), "settings", None)
+            limit_bytes = settings.max_body_bytes if settings is not None else 1_048_576
+            ACTIVE.inc()
+            principal = None
+            try:
+                if declared is not None:
+                    declared = declared.decode("latin-1")
+                if declared is not None and (not declared.isdigit() or int(declared) > limit_bytes):
+                    await reply(413, f"request body larger than {limit_bytes} bytes")
+                    return
+                if template is not None and not is_public(scope["path"]) and settings is not None:
+                    auth = auth_header.decode("latin-1") if auth_header is not None else ""
+                    scheme, _, token = auth.partition(" ")
+                    if scheme.lower() != "bearer" or not token.strip():
+                        await reply(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
+                        return
+                    try:
+                        principal = decode_access_token_cached(settings, token.strip())
+                    except InvalidToken as exc:
+                        await reply(401, str(exc), {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                        return
+                    state["principal"] = principal
+                limiter = getattr(app.state, "rate_limiter", None) if app is not None else None
+                bare_template = _strip_prefix(template) if template is not None else None
+                if bare_template is not None and limiter is not None and bare_template not in UNLIMITED_PATHS:
+                    caller = f"user:{principal.id}" if principal is not None else f"ip:{(scope.get('client') or ('?',))[0]}"
+                    verdict = await limiter.hit(caller, bare_template)
+                    if not verdict.allowed:
+                        await reply(
+                            429,
+                            f"rate limit of {verdict.limit} requests per window reached for {_strip_prefix(template)}; "
+                            f"retry in {verdict.retry_after_s} s",
+                            {"Retry-After": str(verdict.retry_after_s), "X-RateLimit-Limit": str(verdict.limit), "X-RateLimit-Remaining": "0"},
+                        )
+                        return
+
+                received = 0
+
+                async def limited_receive() -> Message:
+                    nonlocal received
+                    message = await receive()
+                    if message["type"] == "http.request":
+                        received += len(message.get("body", b""))
+                        if received > limit_bytes:
+                            overflow["hit"] = True
+                            raise _BodyTooLarge
+                    return message
+
+                await self.app(scope, limited_receive, send_wrapper)
+            except _BodyTooLarge:
+                if not status_holder["started"] and not overflow["replied"]:
                     overflow["hit"] = False
                     await reply(413, f"request body larger than {limit_bytes} bytes")
-                    overflow["hit"] = True
-                return
-            if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                status_holder["started"] = True
-                raw = list(message.get("headers", []))
-                raw.append(cid_header)
-                message = {**message, "headers": raw}
-            await send(message)
-
-        async def reply(status: int, message: str, extra: dict[str, str] | None = None, details: Any = None) -> None:
-            import json
-
-            body = json.dumps(error_body(status, message, details=details, correlation_id=cid)).encode()
-            hdrs = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-            hdrs += [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
-            await send_wrapper({"type": "http.response.start", "status": status, "headers": hdrs})
-            await send_wrapper({"type": "http.response.body", "body": body})
-
-        settings = getattr(getattr(app, "state", None), "settings", None)
-        limit_bytes = settings.max_body_bytes if settings is not None else 1_048_576
-        ACTIVE.inc()
-        principal = None
-        try:
-            if declared is not None:
-                declared = declared.decode("latin-1")
-            if declared is not None and (not declared.isdigit() or int(declared) > limit_bytes):
-                await reply(413, f"request body larger than {limit_bytes} bytes")
-                return
-            if template is not None and not is_public(scope["path"]) and settings is not None:
-                auth = auth_header.decode("latin-1") if auth_header is not None else ""
-                scheme, _, token = auth.partition(" ")
-                if scheme.lower() != "bearer" or not token.strip():
-                    await reply(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
-                    return
-                try:
-                    principal = decode_access_token_cached(settings, token.strip())
-                except InvalidToken as exc:
-                    await reply(401, str(exc), {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-                    return
-                state["principal"] = principal
-            limiter = getattr(app.state, "rate_limiter", None) if app is not None else None
-            bare_template = _strip_prefix(template) if template is not None else None
-            if bare_template is not None and limiter is not None and bare_template not in UNLIMITED_PATHS:
-                caller = f"user:{principal.id}" if principal is not None else f"ip:{(scope.get('client') or ('?',))[0]}"
-                verdict = await limiter.hit(caller, bare_template)
-                if not verdict.allowed:
-                    await reply(
-                        429,
-                        f"rate limit of {verdict.limit} requests per window reached for {_strip_prefix(template)}; "
-                        f"retry in {verdict.retry_after_s} s",
-                        {"Retry-After": str(verdict.retry_after_s), "X-RateLimit-Limit": str(verdict.limit), "X-RateLimit-Remaining": "0"},
-                    )
-                    return
-
-            received = 0
-
-            async def limited_receive() -> Message:
-                nonlocal received
-                message = await receive()
-                if message["type"] == "http.request":
-                    received += len(message.get("body", b""))
-                    if received > limit_bytes:
-                        overflow["hit"] = True
-                        raise _BodyTooLarge
-                return message
-
-            await self.app(scope, limited_receive, send_wrapper)
-        except _BodyTooLarge:
-            if not status_holder["started"] and not overflow["replied"]:
-                overflow["hit"] = False
-                await reply(413, f"request body larger than {limit_bytes} bytes")
-        except Exception as exc:  # noqa: BLE001 - the last line of defence: an outage is a 503, anything else a 500
-            dependency = unavailable_dependency(exc)
-            if dependency is not None:
-                log.warning("%s unavailable on %s %s (correlation id %s): %s: %s",
-                            dependency, method, scope["path"], cid, type(exc).__name__, exc)  # fmt: skip
-                if not status_holder["started"]:
-                    retry_after = str(settings.retry_after_s if settings is not None else 5)
-                    await reply(503, f"{dependency} unavailable ({type(exc).__name__}); retry shortly", {"Retry-After": retry_after})
-            else:
-                log.exception("unhandled error on %s %s (correlation id %s)", method, scope["path"], cid)
-                if not status_holder["started"]:
-                    await reply(500, "internal server error")
-        finally:
-            ACTIVE.dec()
-            elapsed = time.perf_counter() - started
-            _request_counter(method, endpoint, status_holder["status"]).inc()
-            _duration_histogram(method, endpoint).observe(elapsed)
-            if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "%s %s %s %.1fms user=%s cid=%s",
-                    method, scope["path"], status_holder["status"], elapsed * 1000,
-                    principal.id if principal is not None else "-", cid,
-                )  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - the last line of defence: an outage is a 503, anything else a 500
+                dependency = unavailable_dependency(exc)
+                if dependency is not None:
+                    log.warning("%s unavailable on %s %s (correlation id %s): %s: %s",
+                                dependency, method, scope["path"], cid, type(exc).__name__, exc)  # fmt: skip
+                    if not status_holder["started"]:
+                        retry_after = str(settings.retry_after_s if settings is not None else 5)
+                        await reply(503, f"{dependency} unavailable ({type(exc).__name__}); retry shortly", {"Retry-After": retry_after})
+                else:
+                    log.exception("unhandled error on %s %s (correlation id %s)", method, scope["path"], cid)
+                    if not status_holder["started"]:
+                        await reply(500, "internal server error")
+            finally:
+                ACTIVE.dec()
+                elapsed = time.perf_counter() - started
+                _request_counter(method, endpoint, status_holder["status"]).inc()
+                _duration_histogram(method, endpoint).observe(elapsed)
+                if log.isEnabledFor(logging.INFO):
+                    log.info(
+                        "%s %s %s %.1fms user=%s",
+                        method, scope["path"], status_holder["status"], elapsed * 1000,
+                        principal.id if principal is not None else "-",
+                    )  # fmt: skip
 
 
 def _headers(scope: Scope) -> dict[str, str]:

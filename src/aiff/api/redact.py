@@ -41,11 +41,19 @@ def install() -> None:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        record.msg = _clean(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_clean(a) for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: _clean(v) for k, v in record.args.items()}
+        if record.args:
+            # Redact the formatted message: redacting the format string alone would eat the `%s` of
+            # `"token=%s"` and leave its argument without a placeholder (a logging error, token unseen).
+            try:
+                record.msg, record.args = redact(record.getMessage()), ()
+            except (TypeError, ValueError):  # a broken format: logging reports it; still hide what we can
+                record.msg = _clean(record.msg)
+                if isinstance(record.args, tuple):
+                    record.args = tuple(_clean(a) for a in record.args)
+                elif isinstance(record.args, dict):
+                    record.args = {k: _clean(v) for k, v in record.args.items()}
+        else:
+            record.msg = _clean(record.msg)
         return record
 
     logging.setLogRecordFactory(factory)

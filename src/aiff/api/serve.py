@@ -6,10 +6,11 @@ its own pool, caches and live hub; rate limits and the live feed are shared thro
 
 from __future__ import annotations
 
-import argparse
+import logging
 
 import uvicorn
 
+from aiff import logs
 from aiff.api.ws_protocol import WebSocketProtocol
 from aiff.settings import get_settings
 
@@ -26,16 +27,19 @@ SERVER_OPTIONS: dict[str, object] = {
 }
 
 
-def cmd_api(args: argparse.Namespace) -> int:
+def cmd_api(host: str | None = None, port: int | None = None, log_format: str = "text", verbose: bool = False) -> int:
+    """Serve until SIGTERM; `log_format` (json/text, resolved by `aiff.logs`) also configures uvicorn's workers."""
     settings = get_settings()
-    host = getattr(args, "host", None) or settings.api_host
-    port = getattr(args, "port", None) or settings.api_port
+    host = host or settings.api_host
+    port = port or settings.api_port
     uvicorn.run(
         "aiff.api.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=settings.api_workers if settings.api_workers > 1 else None,
+        # Each worker process applies this config, so its uvicorn and aiff lines share our formatter and filter.
+        log_config=logs.dict_config(log_format, logging.DEBUG if verbose else logging.INFO),  # type: ignore[arg-type]
         **SERVER_OPTIONS,  # type: ignore[arg-type]
     )
     return 0

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -57,16 +58,18 @@ class Kpis:
 
 def run_backtest(strategy_names: Sequence[str], tickets: Sequence[TicketSpec], teams: Sequence[TeamSpec],
                  service_minutes: Sequence[float] | np.ndarray, *, batch_minutes: float = 5.0,
-                 criteria: Criteria = Criteria(), max_wait_hours: float = 24.0 * 7) -> dict[str, Kpis]:
+                 criteria: Criteria = Criteria(), max_wait_hours: float = 24.0 * 7,
+                 progress: Callable[[int], None] | None = None) -> dict[str, Kpis]:
+    """KPIs per strategy; `progress(n)` is told each time n more tickets have arrived in a strategy's simulation."""
     order = sorted(range(len(tickets)), key=lambda k: (tickets[k].created_at, tickets[k].ticket_id))
     tickets = [tickets[k] for k in order]
     service = np.asarray(service_minutes, dtype=float)[order]
     start = tickets[0].created_at if tickets else None
-    return {name: _run_one(name, tickets, teams, service, start, batch_minutes, criteria, max_wait_hours)
+    return {name: _run_one(name, tickets, teams, service, start, batch_minutes, criteria, max_wait_hours, progress)
             for name in strategy_names}
 
 
-def _run_one(name, tickets, teams, service, start, batch_minutes, criteria, max_wait_hours) -> Kpis:
+def _run_one(name, tickets, teams, service, start, batch_minutes, criteria, max_wait_hours, progress=None) -> Kpis:
     n = len(tickets)
     tk = ticket_arrays(tickets, start) if n else None
     tm = team_arrays(teams)
@@ -121,7 +124,7 @@ def _run_one(name, tickets, teams, service, start, batch_minutes, criteria, max_
                 heapq.heappush(completions, (f, j))
         return res
 
-    k = 0
+    k = reported = 0
     t = 0.0
     end = (arrive[-1] if n else 0.0) + max_wait_hours
     while k < n or (queue and t <= end):
@@ -155,6 +158,9 @@ def _run_one(name, tickets, teams, service, start, batch_minutes, criteria, max_
                 res = decide(queue, t_next)
                 queue = [q for q, r in zip(queue, res.tolist()) if r < 0]
                 freed = False
+        if progress is not None and k != reported:
+            progress(k - reported)
+            reported = k
         if k >= n and queue and not completions and not freed:
             break  # nothing will ever free: the rest stays unassigned
         t = t_next
@@ -178,8 +184,8 @@ def _run_one(name, tickets, teams, service, start, batch_minutes, criteria, max_
     )
 
 
-def format_table(results: dict[str, Kpis]) -> str:
-    names = list(results)
+def kpi_rows(results: dict[str, Kpis]) -> list[tuple[str, list[str]]]:
+    """(KPI label, one formatted cell per strategy), in display order."""
     rows = [
         ("tickets", lambda r: f"{r.tickets}"),
         ("assigned", lambda r: f"{r.assigned}"),
@@ -193,9 +199,15 @@ def format_table(results: dict[str, Kpis]) -> str:
         ("cross-zone share", lambda r: f"{100 * r.cross_zone_share:.1f}%"),
         ("decisions / s", lambda r: f"{r.decisions_per_second:,.0f}"),
     ]
+    return [(label, [f(r) for r in results.values()]) for label, f in rows]
+
+
+def format_table(results: dict[str, Kpis]) -> str:
+    names = list(results)
+    rows = kpi_rows(results)
     w0 = max(len(r[0]) for r in rows)
     w = max(12, *(len(s) for s in names))
     lines = [" " * w0 + "  " + "  ".join(s.rjust(w) for s in names)]
-    for label, f in rows:
-        lines.append(label.ljust(w0) + "  " + "  ".join(f(results[s]).rjust(w) for s in names))
+    for label, cells in rows:
+        lines.append(label.ljust(w0) + "  " + "  ".join(c.rjust(w) for c in cells))
     return "\n".join(lines)

@@ -7,18 +7,22 @@ empty with their current capacity and base; capacity, travel (60 km/h) and compl
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
+from dataclasses import fields
 from datetime import UTC, datetime
 from statistics import median
 
 import asyncpg
 
-from aiff.assignment.backtest import format_table, run_backtest
+from rich.table import Table
+
+from aiff.assignment.backtest import Kpis, kpi_rows, run_backtest
 from aiff.assignment.model import TeamSpec
 from aiff.projections import engine_queries as q
 from aiff.settings import get_settings
+from aiff.tools.output import print_json, print_table
+from aiff.tools.progress import Bar
 
 
 def _when(text: str | None) -> datetime | None:
@@ -53,13 +57,41 @@ async def load(dsn: str, start: datetime | None, end: datetime | None):  # noqa:
     return tickets, teams, [minutes[t.ticket_id] for t in tickets]
 
 
-def cmd_backtest(args: argparse.Namespace) -> int:
-    strategies = args.strategy or ["greedy", "nearest", "optimal"]
-    tickets, teams, service = asyncio.run(load(get_settings().asyncpg_dsn, _when(args.start), _when(args.end)))
+def kpis_table(results: dict[str, Kpis]) -> Table:
+    """KPIs as rows, strategies as columns (the layout of `format_table`)."""
+    table = Table(title="backtest", title_justify="left")
+    table.add_column("KPI")
+    for name in results:
+        table.add_column(name, justify="right")
+    for label, cells in kpi_rows(results):
+        table.add_row(label, *cells)
+    return table
+
+
+def kpis_json(results: dict[str, Kpis]) -> list[dict[str, object]]:
+    """Each strategy's KPIs as plain data (without the per-ticket team array)."""
+    out = []
+    for k in results.values():
+        d = {f.name: getattr(k, f.name) for f in fields(k) if f.name != "team_of"}
+        out.append({**d, "total_breaches": k.total_breaches})
+    return out
+
+
+def cmd_backtest(strategies: list[str] | None = None, start: str | None = None, end: str | None = None, as_json: bool = False) -> int:
+    """Entry point of `aiff backtest`."""
+    strategies = strategies or ["greedy", "nearest", "optimal"]
+    tickets, teams, service = asyncio.run(load(get_settings().asyncpg_dsn, _when(start), _when(end)))
     if not tickets or not teams:
         print("backtest: no tickets or teams in the read models (run `aiff seed --wait` first)", file=sys.stderr)
         return 1
     print(f"backtest: {len(tickets):,} tickets, {len(teams)} teams, strategies {', '.join(strategies)}", file=sys.stderr)
-    results = run_backtest(strategies, tickets, teams, service)
-    print(format_table(results))
+    results: dict[str, Kpis] = {}
+    with Bar("backtest", len(tickets) * len(strategies), unit="tickets") as bar:
+        for name in strategies:  # one at a time, so the bar can say which one runs
+            bar.update(bar.done, description=f"backtest: {name}")
+            results |= run_backtest([name], tickets, teams, service, progress=bar.advance)
+    if as_json:
+        print_json(kpis_json(results))
+    else:
+        print_table(kpis_table(results))
     return 0

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import nullcontext
 
 import asyncpg
 
 from aiff.events.topics import end_offsets
-from aiff.tools.progress import Progress
+from aiff.tools.progress import Bar
 
 
 async def applied_positions(pool: asyncpg.Pool, projection: str) -> dict[tuple[str, int], int]:
@@ -18,22 +19,31 @@ async def applied_positions(pool: asyncpg.Pool, projection: str) -> dict[tuple[s
 
 async def wait_caught_up(
     pool: asyncpg.Pool, bootstrap: str, topics: list[str], projection: str = "projector", timeout_s: float = 600.0,
-    progress: bool = True,
+    progress: bool = True, bar: Bar | None = None,
 ) -> float:
-    """Wait until `projection` reached the current end of `topics`; returns the seconds waited."""
+    """Wait until `projection` reached the current end of `topics`; returns the seconds waited.
+
+    Its own bar starts from what was already applied, so its rate is what the consumer applies during the
+    wait; a caller that started the consumer itself passes its `bar`, begun before the consumer was.
+    """
     ends = await end_offsets(bootstrap, topics)
     total = sum(ends.values())
-    bar = Progress(f"{projection}: applied", total) if progress else None
-    started = time.monotonic()
-    while True:
+
+    async def applied() -> int:
         stored = await applied_positions(pool, projection)
-        done = sum(min(stored.get(tp, 0), end) for tp, end in ends.items())
+        return sum(min(stored.get(tp, 0), end) for tp, end in ends.items())
+
+    started = time.monotonic()
+    done = await applied()
+    own = Bar(f"{projection}: applied", total, unit="records", initial=done) if progress and bar is None else nullcontext(bar)
+    with own as bar:
         if bar is not None:
-            bar.advance(done - bar.done)
-        if done >= total:
+            bar.update(done, total=total)
+        while done < total:
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError(f"{projection} applied {done:,}/{total:,} records within {timeout_s:.0f}s; is `aiff worker` running?")
+            await asyncio.sleep(0.1)
+            done = await applied()
             if bar is not None:
-                bar.finish()
-            return time.monotonic() - started
-        if time.monotonic() - started > timeout_s:
-            raise TimeoutError(f"{projection} applied {done:,}/{total:,} records within {timeout_s:.0f}s; is `aiff worker` running?")
-        await asyncio.sleep(0.1)
+                bar.update(done)
+    return time.monotonic() - started

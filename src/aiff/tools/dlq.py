@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from rich.table import Table
+from rich.text import Text
 
 from aiff.events.producer import new_kafka_producer
 from aiff.events.topics import Topics, end_offsets
 from aiff.settings import get_settings
+from aiff.tools.output import print_json, print_table
+from aiff.tools.progress import Bar
 
 
-async def read_dead_letters(bootstrap: str, topic: str, limit: int | None = None) -> list:
+async def read_dead_letters(bootstrap: str, topic: str, limit: int | None = None) -> list[ConsumerRecord]:
     """Every record on the dead-letter topic (up to its current end), oldest first."""
     ends = await end_offsets(bootstrap, [topic])
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -40,22 +43,68 @@ async def read_dead_letters(bootstrap: str, topic: str, limit: int | None = None
     return records[-limit:] if limit else records
 
 
-async def run(args: argparse.Namespace) -> int:
+def describe(m: ConsumerRecord) -> dict[str, Any]:
+    """A dead letter as plain data: where it came from, why, and its value (None for a tombstone)."""
+    h = {k: v.decode(errors="replace") for k, v in m.headers or ()}
+    return {
+        "offset": m.offset,
+        "partition": m.partition,
+        "time": h.get("dlq_time"),
+        "consumer": h.get("dlq_consumer"),
+        "topic": h.get("dlq_topic"),
+        "source_partition": _int(h.get("dlq_partition")),
+        "source_offset": _int(h.get("dlq_offset")),
+        "reason": h.get("dlq_reason"),
+        "truncated": bool(h.get("dlq_truncated")),
+        "original_bytes": _int(h.get("dlq_original_bytes")),
+        "value": None if m.value is None else m.value.decode(errors="replace"),
+    }
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.lstrip("-").isdigit() else None
+
+
+def letters_table(letters: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{len(letters)} dead letter(s)", title_justify="left")
+    for name in ("#", "time", "consumer", "from", "reason", "value"):
+        table.add_column(name, overflow="fold", no_wrap=name in ("#", "from"))
+    for d in letters:
+        if d["value"] is None:
+            preview = "(null: a tombstone)"
+        else:
+            preview = d["value"][:120].replace("\n", " ")
+        if d["truncated"]:
+            preview += f"  [truncated from {d['original_bytes']} bytes: the original is at its topic, partition and offset]"
+        source = f"{d['topic'] or '?'}[{_show(d['source_partition'])}]@{_show(d['source_offset'])}"
+        cells = (str(d["offset"]), d["time"] or "", d["consumer"] or "?", source, d["reason"] or "", preview)
+        table.add_row(*(Text(c) for c in cells))  # Text: brackets in reasons and values are not Rich markup
+    return table
+
+
+def _show(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+async def list_letters(limit: int | None, as_json: bool = False) -> int:
+    """`aiff dlq list`: the newest `limit` dead letters as a table, or JSON."""
+    s = get_settings()
+    letters = [describe(m) for m in await read_dead_letters(s.kafka_bootstrap_servers, Topics(s.topic_prefix).dead_letters, limit)]
+    if as_json:
+        print_json(letters)
+    elif not letters:
+        print("no dead letters")
+    else:
+        print_table(letters_table(letters))
+    return 0
+
+
+async def redrive(offsets: list[int] | None = None) -> int:
+    """`aiff dlq redrive`: send dead letters (all, or those at `offsets`) back to the topic they came from."""
     s = get_settings()
     topics = Topics(s.topic_prefix)
-    letters = await read_dead_letters(s.kafka_bootstrap_servers, topics.dead_letters, None if args.action == "redrive" else args.limit)
-    if args.action == "list":
-        if not letters:
-            print("no dead letters")
-        for m in letters:
-            h = {k: v.decode(errors="replace") for k, v in m.headers or ()}
-            preview = "(null: a tombstone)" if m.value is None else m.value[:120].decode(errors="replace").replace("\n", " ")
-            if h.get("dlq_truncated"):
-                preview += f"  [truncated from {h.get('dlq_original_bytes')} bytes: the original is at its topic, partition and offset]"
-            print(f"#{m.offset} {h.get('dlq_time', '')} {h.get('dlq_consumer', '?')} {h.get('dlq_topic', '?')}"
-                  f"[{h.get('dlq_partition', '?')}]@{h.get('dlq_offset', '?')}\n    reason: {h.get('dlq_reason')}\n    value:  {preview}")  # fmt: skip
-        return 0
-    chosen = [m for m in letters if not args.offset or m.offset in set(args.offset)]
+    letters = await read_dead_letters(s.kafka_bootstrap_servers, topics.dead_letters)
+    chosen = [m for m in letters if not offsets or m.offset in set(offsets)]
     partial = [m for m in chosen if m.value is None or any(k == "dlq_truncated" for k, _ in m.headers or ())]
     if partial:
         print(f"skipped {len(partial)} dead letter(s) that are tombstones or truncated copies: "
@@ -64,16 +113,14 @@ async def run(args: argparse.Namespace) -> int:
     producer = new_kafka_producer(s.kafka_bootstrap_servers)
     await producer.start()
     try:
-        for m in chosen:
-            h = {k: v for k, v in m.headers or ()}
-            target = h.get("dlq_topic", b"").decode() or topics.tickets
-            kept = [(k, v) for k, v in m.headers or () if not k.startswith("dlq_")]
-            await producer.send_and_wait(target, m.value, key=m.key, headers=kept + [("redriven_from", str(m.offset).encode())])
+        with Bar("dlq: re-driven", len(chosen), unit="letters") as bar:
+            for m in chosen:
+                h = {k: v for k, v in m.headers or ()}
+                target = h.get("dlq_topic", b"").decode() or topics.tickets
+                kept = [(k, v) for k, v in m.headers or () if not k.startswith("dlq_")]
+                await producer.send_and_wait(target, m.value, key=m.key, headers=kept + [("redriven_from", str(m.offset).encode())])
+                bar.advance(1)
     finally:
         await producer.stop()
     print(f"re-drove {len(chosen)} dead letter(s) to their original topics")
     return 0
-
-
-def cmd_dlq(args: argparse.Namespace) -> int:
-    return asyncio.run(run(args))

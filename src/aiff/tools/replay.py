@@ -8,10 +8,8 @@ projector's tables and position are cleared so that `aiff worker projector` rebu
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
-import time
 import uuid
 
 import asyncpg
@@ -22,6 +20,7 @@ from aiff.events.topics import end_offsets
 from aiff.projections import migrate
 from aiff.settings import get_settings
 from aiff.tools.catchup import wait_caught_up
+from aiff.tools.progress import Bar
 
 PROJECTED_TABLES = {
     "tickets": ("id", ()),
@@ -63,15 +62,14 @@ async def verify() -> int:
             print(f"replay: rebuilding from {total:,} records into schema {scratch}", file=sys.stderr)
             stop = asyncio.Event()
             consumer = projector.build(res, name=f"replay-{scratch}")
-            started = time.monotonic()
-            task = asyncio.create_task(consumer.run(stop))
-            try:
-                await wait_caught_up(res.pool, settings.kafka_bootstrap_servers, res.topics.domain, projection=f"replay-{scratch}")
-            finally:
-                stop.set()
-                await task
-            elapsed = time.monotonic() - started
-        print(f"replay: {total:,} records in {elapsed:.1f}s ({total / max(elapsed, 1e-9):,.0f}/s)", file=sys.stderr)
+            with Bar("replay: rebuilt", total, unit="records") as bar:  # begun before the consumer: it counts all
+                task = asyncio.create_task(consumer.run(stop))
+                try:
+                    await wait_caught_up(res.pool, settings.kafka_bootstrap_servers, res.topics.domain,
+                                         projection=f"replay-{scratch}", bar=bar)
+                finally:
+                    stop.set()
+                    await task
         differences = 0
         for table, (order, exclude) in PROJECTED_TABLES.items():
             live = await _checksum(admin, live_schema, table, order, exclude)
@@ -100,5 +98,6 @@ async def reset() -> int:
     return 0
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
-    return asyncio.run(verify() if args.verify else reset())
+def cmd_replay(verify_only: bool = False) -> int:
+    """Entry point of `aiff replay` (`--verify`: rebuild beside the live tables and compare)."""
+    return asyncio.run(verify() if verify_only else reset())

@@ -5,7 +5,6 @@ Users and passwords are not events; identity lives in ordinary tables owned by t
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 
@@ -57,23 +56,21 @@ async def create_user(
         raise UserExists(f"user {username!r} (or e-mail {email or username + '@aiff.local'!r}) already exists") from exc
 
 
-async def _create(args: argparse.Namespace) -> int:
+async def _create(username: str, password: str, role: str, email: str | None, team: int | None) -> int:
     settings = get_settings()
     conn = await asyncpg.connect(settings.asyncpg_dsn)
     try:
-        user_id = await create_user(
-            conn, username=args.username, password=args.password, role=args.role, email=args.email, team_id=args.team
-        )
+        user_id = await create_user(conn, username=username, password=password, role=role, email=email, team_id=team)
     finally:
         await conn.close()
-    print(f"created user {args.username!r} (id {user_id}, role {args.role})")
+    print(f"created user {username!r} (id {user_id}, role {role})")
     return 0
 
 
-def cmd_users(args: argparse.Namespace) -> int:
-    """Entry point of `aiff users`."""
+def cmd_users_create(*, username: str, password: str, role: str = "user", email: str | None = None, team: int | None = None) -> int:
+    """Entry point of `aiff users create`."""
     try:
-        return asyncio.run(_create(args))
+        return asyncio.run(_create(username, password, role, email, team))
     except (ValueError, UserExists) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
