@@ -62,3 +62,23 @@ async def test_the_subscriber_is_a_batch_subscriber_with_manual_acks_and_our_set
     assert args["isolation_level"] == "read_uncommitted" and args["auto_offset_reset"] == "earliest"
     assert subscriber.ack_policy is AckPolicy.MANUAL
     assert subscriber._listener is not None
+
+
+async def test_a_consumers_log_lines_carry_the_correlation_ids_of_the_batch(caplog) -> None:  # noqa: ANN001
+    import logging
+
+    from aiff.logs import current_correlation
+
+    seen: list[str | None] = []
+
+    class _Logging(_Recording):
+        async def apply_with_retry(self, records: list[Record]) -> None:
+            seen.append(current_correlation())
+            logging.getLogger("aiff.test").info("applying")
+
+    consumer = _Logging(_config())
+    broker = new_broker("127.0.0.1:9")
+    subscribe(broker, consumer)
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(b"{}", topic="unit.tickets", headers={"correlation_id": "req-42"})
+    assert seen == ["req-42"]

@@ -24,6 +24,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from aiff.bootstrap import is_outage, until_available
 from aiff.consumers.dead_letters import send_dead_letters
 from aiff.events.producer import EventPublisher
+from aiff.logs import bind_correlation, correlation_of
 from aiff.projections import positions
 from aiff.projections.projector import Record, Rejected
 from aiff.settings import Settings
@@ -94,6 +95,25 @@ def consumer_config(settings: Settings, name: str, topics: list[str], **override
     }
     options.update(overrides)
     return ConsumerConfig(name=name, topics=topics, **options)  # type: ignore[arg-type]
+
+
+MAX_BOUND_CORRELATIONS = 5
+
+
+def batch_correlation(records: list[Record]) -> str | None:
+    """The correlation id(s) a batch's log lines carry: the requests whose events it holds (the first few when a
+    batch mixes many, e.g. under a burst), so a request's id can be searched from the API into every consumer."""
+    seen: dict[str, None] = {}
+    for record in records:
+        cid = correlation_of(record.headers)
+        if cid is not None and cid not in seen:
+            seen[cid] = None
+            if len(seen) > MAX_BOUND_CORRELATIONS:
+                break
+    ids = list(seen)
+    if len(ids) > MAX_BOUND_CORRELATIONS:
+        return ",".join(ids[:MAX_BOUND_CORRELATIONS]) + ",…"
+    return ",".join(ids) or None
 
 
 def _first_offsets(records: list[Record]) -> dict[tuple[str, int], int]:
@@ -195,7 +215,8 @@ class BatchConsumer:
         if not records:
             return
         try:
-            await self.apply_with_retry(records)
+            with bind_correlation(batch_correlation(records)):
+                await self.apply_with_retry(records)
         except BaseException:
             await self._rewind(records)
             raise
@@ -294,8 +315,9 @@ class BatchConsumer:
                 if _retryable(exc) or failures < POISON_SUSPECT_AFTER:
                     await asyncio.sleep(min(MAX_BACKOFF_S, 0.2 * 2**failures))
                     continue
-                log.exception("%s: dead-lettering %s[%d]@%d, which fails on its own", self.config.name,
-                              record.topic, record.partition, record.offset)  # fmt: skip
+                with bind_correlation(correlation_of(record.headers)):
+                    log.exception("%s: dead-lettering %s[%d]@%d, which fails on its own", self.config.name,
+                                  record.topic, record.partition, record.offset)  # fmt: skip
                 reason = f"{self.config.name} could not apply it: {type(exc).__name__}: {exc}"
                 await self._dead_letter_alone(Rejected(record, reason[:2000], "consumer_error"))
                 return
