@@ -137,8 +137,9 @@ async def projector_run(
            "AIFF_PROJECTOR_BATCH_SIZE": str(batch), "AIFF_WORKER_METRICS_PORT": "0"}  # fmt: skip
     if source is not None:
         env["PYTHONPATH"] = str(source)
+    logs = [tempfile.TemporaryFile() for _ in range(instances)]  # a file, not a pipe nobody reads (it would fill)
     procs = [subprocess.Popen([sys.executable, "-m", "aiff.cli", "worker", "projector"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(instances)]  # fmt: skip
+                              stdout=subprocess.DEVNULL, stderr=log) for log in logs]  # fmt: skip
     watched = [psutil.Process(p.pid) for p in procs]
     peak = 0
     conn = await asyncpg.connect(settings.asyncpg_dsn)
@@ -153,7 +154,9 @@ async def projector_run(
                 return time.perf_counter() - (started or time.perf_counter()), peak
             for p in procs:
                 if p.poll() is not None:
-                    raise RuntimeError(f"projector exited: {p.stderr.read().decode()[-2000:]}")
+                    log = logs[procs.index(p)]
+                    log.seek(0)
+                    raise RuntimeError(f"projector exited: {log.read().decode(errors='replace')[-2000:]}")
             await asyncio.sleep(0.02)
     finally:
         await conn.close()

@@ -120,6 +120,7 @@ def new_broker(bootstrap: str) -> KafkaBroker:
         middlewares=[PROMETHEUS],
         apply_types=False,
         logger=log,
+        log_level=logging.DEBUG,  # FastStream's "Received"/"Processed" line per batch: too chatty for INFO
         client_id="aiff",
     )
 
