@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from aiff.demo import iter_ticket_events  # noqa: E402
+from aiff.demo import iter_ticket_events, setup_events  # noqa: E402
 from aiff.events.producer import headers_for  # noqa: E402
 from aiff.events.topics import Topics, delete_topics, end_offsets, ensure_topics  # noqa: E402
 from aiff.events.tickets import TicketCreated  # noqa: E402
@@ -211,9 +211,13 @@ async def main() -> None:
     try:
         print(f"generating {args.events:,} ticket events…", file=sys.stderr)
         evs = events(args.events)
+        # The teams first, as in a real system: an assignment to a team the projector does not know is refused.
+        teams = setup_events(seed=7, teams=1500, days=90)
+        await publish(base.kafka_bootstrap_servers, topics.teams, [e for e in teams if e.topic_kind == "teams"])
         pub = await publish(base.kafka_bootstrap_servers, topics.tickets, evs)
         print(f"published {len(evs):,} events in {pub:.1f}s ({len(evs) / pub:,.0f}/s)", file=sys.stderr)
         n_records = sum((await end_offsets(base.kafka_bootstrap_servers, [topics.tickets])).values())
+        n_all = sum((await end_offsets(base.kafka_bootstrap_servers, [topics.tickets, topics.teams])).values())
 
         print("baseline A: bare aiokafka consume loop…", file=sys.stderr)
         t_consume = await bare_consume(base.kafka_bootstrap_servers, topics.tickets, n_records)
@@ -221,19 +225,19 @@ async def main() -> None:
         rows = ticket_rows(evs)
         t_copy = await bare_copy_upsert(settings.asyncpg_dsn.replace(name, f"{name}_bare"), rows, history_rows(evs), args.batch)
         print("projector: one `aiff worker projector` from the start of the log…", file=sys.stderr)
-        t_proj, peak = await projector_run(settings, n_records, args.batch, 1)
+        t_proj, peak = await projector_run(settings, n_all, args.batch, 1)
         t_base = None
         if args.baseline_rev:
             with tempfile.TemporaryDirectory() as tree:
                 source = checkout_source(args.baseline_rev, Path(tree))
                 print(f"baseline projector: commit {args.baseline_rev[:10]}, rebuilt from offset 0…", file=sys.stderr)
                 await reset_projection(settings)
-                t_base, _ = await projector_run(settings, n_records, args.batch, 1, source)
+                t_base, _ = await projector_run(settings, n_all, args.batch, 1, source)
         t_multi = None
         if args.instances > 1:
             print(f"projector: {args.instances} instances in one consumer group, rebuilt from offset 0…", file=sys.stderr)
             await reset_projection(settings)
-            t_multi, peak_multi = await projector_run(settings, n_records, args.batch, args.instances)
+            t_multi, peak_multi = await projector_run(settings, n_all, args.batch, args.instances)
     finally:
         await admin.execute(f"DROP SCHEMA {name} CASCADE")
         await admin.execute(f"DROP SCHEMA {name}_bare CASCADE")

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PER_DEAD_LETTER_S = 0.002
+"""Extra time allowed per dead letter of one batch, on top of the publish timeout."""
 GRACEFUL_TIMEOUT_S = 30.0
 """On SIGTERM a subscriber finishes the batch it is applying (and commits it) before the worker exits."""
 PROMETHEUS = KafkaPrometheusMiddleware(registry=REGISTRY, metrics_prefix="faststream")
@@ -81,18 +83,21 @@ class FastStreamDeadLetters:
         self._timeout_s = timeout_s
 
     async def publish_raw_many(self, topic: str, records: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]) -> None:
-        """Publish every (value, key, headers) concurrently and wait for all acknowledgements."""
-        sends = [self._send(value, key, headers) for value, key, headers in records]
+        """Queue every (value, key, headers) without waiting (one produce request carries many), then wait for all
+        acknowledgements, within a time that grows with the count (a batch of thousands of refusals is no outage)."""
+        budget = self._timeout_s + PER_DEAD_LETTER_S * len(records)
         try:
-            await asyncio.wait_for(asyncio.gather(*sends), self._timeout_s)
-        except asyncio.TimeoutError as exc:
-            raise EventBusUnavailable("event bus unavailable: dead letters not acknowledged in time") from exc
+            async with asyncio.timeout(budget):
+                pending = [await self._send(value, key, headers) for value, key, headers in records]
+                await asyncio.gather(*pending)
+        except TimeoutError as exc:
+            raise EventBusUnavailable(f"event bus unavailable: {len(records)} dead letters not acknowledged in {budget:.0f}s") from exc
 
-    async def _send(self, value: bytes | None, key: bytes | None, headers: list[tuple[str, bytes]]) -> None:
+    async def _send(self, value: bytes | None, key: bytes | None, headers: list[tuple[str, bytes]]) -> Any:
         text = {k: v.decode(errors="replace") for k, v in headers}
-        await self._publisher.publish(
-            value if value is not None else None, key=key if key is not None or value is not None else b"",
-            headers=text, correlation_id=text.get("correlation_id"),
+        return await self._publisher.publish(
+            value, key=key if key is not None or value is not None else b"",
+            headers=text, correlation_id=text.get("correlation_id"), no_confirm=True,
         )  # fmt: skip
 
 
