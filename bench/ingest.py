@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -195,6 +196,7 @@ async def main() -> None:
     parser.add_argument("--baseline-rev", default=BASELINE_REV,
                         help="also run this commit's projector on the same log (default: the last one on the bare aiokafka "
                              "loop, before FastStream); '' skips it")  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of (projector, baseline projector); medians")
     args = parser.parse_args()
     base = Settings()
     name = f"bench{uuid.uuid4().hex[:8]}"
@@ -224,15 +226,24 @@ async def main() -> None:
         print("baseline B: bare asyncpg COPY-upsert…", file=sys.stderr)
         rows = ticket_rows(evs)
         t_copy = await bare_copy_upsert(settings.asyncpg_dsn.replace(name, f"{name}_bare"), rows, history_rows(evs), args.batch)
-        print("projector: one `aiff worker projector` from the start of the log…", file=sys.stderr)
-        t_proj, peak = await projector_run(settings, n_all, args.batch, 1)
-        t_base = None
-        if args.baseline_rev:
-            with tempfile.TemporaryDirectory() as tree:
-                source = checkout_source(args.baseline_rev, Path(tree))
-                print(f"baseline projector: commit {args.baseline_rev[:10]}, rebuilt from offset 0…", file=sys.stderr)
+        # This projector and the baseline commit's, alternately, `--repeat` times each: the median of each.
+        runs: list[float] = []
+        base_runs: list[float] = []
+        peak = 0
+        with tempfile.TemporaryDirectory() as tree:
+            source = checkout_source(args.baseline_rev, Path(tree)) if args.baseline_rev else None
+            for round_ in range(1, args.repeat + 1):
+                print(f"projector: one `aiff worker projector` from the start of the log (round {round_})…", file=sys.stderr)
                 await reset_projection(settings)
-                t_base, _ = await projector_run(settings, n_all, args.batch, 1, source)
+                seconds, peak_run = await projector_run(settings, n_all, args.batch, 1)
+                runs.append(seconds)
+                peak = max(peak, peak_run)
+                if source is not None:
+                    print(f"baseline projector: commit {args.baseline_rev[:10]}, from offset 0 (round {round_})…", file=sys.stderr)
+                    await reset_projection(settings)
+                    base_runs.append((await projector_run(settings, n_all, args.batch, 1, source))[0])
+        t_proj = statistics.median(runs)
+        t_base = statistics.median(base_runs) if base_runs else None
         t_multi = None
         if args.instances > 1:
             print(f"projector: {args.instances} instances in one consumer group, rebuilt from offset 0…", file=sys.stderr)
@@ -251,6 +262,9 @@ async def main() -> None:
     print(f"{'baseline A: bare aiokafka consume loop':<44}{n_records:>10,}{t_consume:>10.2f}{rate_consume:>12,.0f}")
     print(f"{'baseline B: bare asyncpg COPY (history+tickets)':<44}{len(rows):>10,}{t_copy:>10.2f}{rate_copy:>12,.0f}")
     print(f"{'projector (decode+fold+history+rows+offsets)':<44}{n_records:>10,}{t_proj:>10.2f}{rate_proj:>12,.0f}")
+    if len(runs) > 1:
+        print(f"  rounds: projector {', '.join(f'{n_records / r:,.0f}' for r in runs)} ev/s; baseline "
+              f"{', '.join(f'{n_records / r:,.0f}' for r in base_runs)} ev/s")  # fmt: skip
     if t_base:
         print(f"{f'projector at {args.baseline_rev[:10]} (bare aiokafka)':<44}{n_records:>10,}{t_base:>10.2f}{n_records / t_base:>12,.0f}")
     if t_multi:

@@ -24,7 +24,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from aiff.bootstrap import is_outage, until_available
 from aiff.consumers.dead_letters import send_dead_letters
 from aiff.events.producer import EventPublisher
-from aiff.logs import bind_correlation, correlation_of
+from aiff.logs import CORRELATION_HEADER, bind_correlation, correlation_of
 from aiff.projections import positions
 from aiff.projections.projector import Record, Rejected
 from aiff.settings import Settings
@@ -102,18 +102,21 @@ MAX_BOUND_CORRELATIONS = 5
 
 def batch_correlation(records: list[Record]) -> str | None:
     """The correlation id(s) a batch's log lines carry: the requests whose events it holds (the first few when a
-    batch mixes many, e.g. under a burst), so a request's id can be searched from the API into every consumer."""
-    seen: dict[str, None] = {}
+    batch mixes many, e.g. under a burst), so a request's id can be searched from the API into every consumer.
+    A tight loop over the raw headers: it runs for every batch, not only when something is logged."""
+    seen: dict[bytes, None] = {}
     for record in records:
-        cid = correlation_of(record.headers)
-        if cid is not None and cid not in seen:
-            seen[cid] = None
-            if len(seen) > MAX_BOUND_CORRELATIONS:
+        for key, value in record.headers:
+            if key == CORRELATION_HEADER:
+                if value and value not in seen:
+                    seen[value] = None
                 break
-    ids = list(seen)
-    if len(ids) > MAX_BOUND_CORRELATIONS:
-        return ",".join(ids[:MAX_BOUND_CORRELATIONS]) + ",…"
-    return ",".join(ids) or None
+        if len(seen) > MAX_BOUND_CORRELATIONS:
+            break
+    if not seen:
+        return None
+    ids = [v.decode(errors="replace") for v in seen]
+    return ",".join(ids[:MAX_BOUND_CORRELATIONS]) + (",…" if len(ids) > MAX_BOUND_CORRELATIONS else "")
 
 
 def _first_offsets(records: list[Record]) -> dict[tuple[str, int], int]:
