@@ -76,6 +76,7 @@ class Instance:
     profile_of_slot: list[int] = field(default_factory=list)
     profile_masks: list[np.ndarray] = field(default_factory=list)
     overtime_cost: int = 0
+    points: list = field(default_factory=list)  # Point per location, break locations at their anchor
 
     def secs(self, when: datetime) -> int:
         return int((when - self.t0).total_seconds())
@@ -102,6 +103,7 @@ class Instance:
                 continue
             b = slot.break_loc
             a = None if anchors is None else anchors.get(k)
+            self.points[b] = self.points[slot.start_loc if a is None else a]
             for mat in (self.durations, self.distances):
                 if a is None:
                     mat[b, :] = 0
@@ -136,6 +138,7 @@ def build(teams: list[Team], visits: list[Visit], travel: TravelModel, now: date
     inst = Instance(t0=t0, slots=[], visits=by_id, visit_loc=visit_loc, clients=[], groups=[], durations=dur,
                     distances=dist, allowed=[], depots=[], vehicle_types=[], locations=[], pyvrp_clients=[])
     inst.overtime_cost = costs.overtime_cost
+    inst.points = points + [active[k].start for k in breaks]
     frozen_ids = _freeze_heads(inst, active, visits)
 
     horizon = max((inst.secs(t.shift_end + t.max_overtime) for t in active), default=0)

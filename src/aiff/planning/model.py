@@ -75,6 +75,7 @@ class PlannedBreak:
     start: datetime
     end: datetime
     after_sequence: int  # the break follows the visit with this sequence; -1 = before the first visit
+    position: Point  # where it is taken: where the team is, unless the solver moved it (then it drives there)
 
 
 @dataclass(frozen=True)

@@ -81,29 +81,36 @@ def _break_anchors(inst: Instance, sol: pyvrp.Solution) -> dict[int, int]:
 
 
 def _previous_anchors(inst: Instance, previous: Plan) -> dict[int, int]:
-    """Per team slot: the location of the stop its break followed in the previous plan, if still open."""
+    """Per team slot: the location where the previous plan took its break (its start if that place is gone)."""
     anchors = {}
     for k, slot in enumerate(inst.slots):
         tp = previous.teams.get(slot.team.id)
         anchors[k] = slot.start_loc
-        if tp is not None and tp.lunch is not None and 0 <= tp.lunch.after_sequence < len(tp.visits):
-            before = tp.visits[tp.lunch.after_sequence]
-            if not before.frozen and before.ticket_id in inst.visit_loc:
-                anchors[k] = inst.visit_loc[before.ticket_id]
+        if tp is None or tp.lunch is None:
+            continue
+        # the place may be a stop now on another route (the solver had moved the break there)
+        places = [slot.start_loc] + sorted(inst.visit_loc.values())
+        anchors[k] = next((loc for loc in places if inst.points[loc] == tp.lunch.position), slot.start_loc)
     return anchors
 
 
 def _warm_start(inst: Instance, data: pyvrp.ProblemData, previous: Plan) -> pyvrp.Solution:
     """The previous plan's routes, restricted to visits still open and still allowed for their team."""
-    first_copy: dict[str, int] = {}
+    copies: dict[str, list[int]] = {}
     for idx, ref in enumerate(inst.clients):
         if ref.visit is not None:
-            first_copy.setdefault(ref.visit.ticket_id, idx)
+            copies.setdefault(ref.visit.ticket_id, []).append(idx)
+
+    def copy_of(v) -> int:  # the late copy when the previous plan had the visit late
+        options = copies[v.ticket_id]
+        return options[-1] if v.on_time is False else options[0]
+
+    first_copy = copies
     routes = []
     for k, slot in enumerate(inst.slots):
         tp = previous.teams.get(slot.team.id)
         visits = [] if tp is None else [v for v in tp.visits if not v.frozen]
-        clients = [first_copy[v.ticket_id] for v in visits
+        clients = [copy_of(v) for v in visits
                    if v.ticket_id in first_copy and inst.allowed[k][inst.visit_loc[v.ticket_id]]]
         if slot.break_client is not None:
             if tp is not None and tp.lunch is not None:
@@ -150,7 +157,8 @@ def _read_back(inst: Instance, sol: pyvrp.Solution | None, started: float) -> Pl
                 drive_s += drive
                 metres += int(inst.distances[prev, c.location])
                 if ref.visit is None:
-                    lunch = PlannedBreak(inst.at(act.start_time), inst.at(act.end_time), len(visits) - 1)
+                    lunch = PlannedBreak(inst.at(act.start_time), inst.at(act.end_time), len(visits) - 1,
+                                         inst.points[c.location])
                 else:
                     v = ref.visit
                     visits.append(PlannedVisit(
