@@ -13,8 +13,8 @@ def unserved_reason(inst: Instance, v: Visit) -> Unserved:
     outranked: the shift time of every capable team went to visits worth more (priority, SLA, travel)."""
     capable = [s for s in inst.slots if v.skill in s.team.skills and v.pinned_team in (None, s.team.id)]
     if not capable:
-        who = f"team {v.pinned_team}" if v.pinned_team else "no working team"
-        return Unserved(v.ticket_id, NO_TEAM_WITH_SKILL, f"{who} has skill {v.skill!r} on shift")
+        pin = f" (pinned to team {v.pinned_team})" if v.pinned_team else ""
+        return Unserved(v.ticket_id, NO_TEAM_WITH_SKILL, f"no team on shift has skill {v.skill!r}{pin}")
     loc = inst.visit_loc[v.ticket_id]
     service = int(v.service.total_seconds())
     in_window = fits = 0
