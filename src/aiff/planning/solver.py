@@ -105,17 +105,16 @@ def _warm_start(inst: Instance, data: pyvrp.ProblemData, previous: Plan) -> pyvr
         options = copies[v.ticket_id]
         return options[-1] if v.on_time is False else options[0]
 
-    first_copy = copies
     routes = []
     for k, slot in enumerate(inst.slots):
         tp = previous.teams.get(slot.team.id)
         visits = [] if tp is None else [v for v in tp.visits if not v.frozen]
-        clients = [copy_of(v) for v in visits
-                   if v.ticket_id in first_copy and inst.allowed[k][inst.visit_loc[v.ticket_id]]]
+        keep = [v.ticket_id in copies and bool(inst.allowed[k][inst.visit_loc[v.ticket_id]]) for v in visits]
+        clients = [copy_of(v) for v, ok in zip(visits, keep) if ok]
         if slot.break_client is not None:
             if tp is not None and tp.lunch is not None:
                 after = tp.lunch.after_sequence - (len(tp.visits) - len(visits))  # among the unfrozen visits
-                pos = sum(1 for v in visits[: max(after + 1, 0)] if v.ticket_id in first_copy)
+                pos = sum(keep[: max(after + 1, 0)])
             else:
                 pos = len(clients) // 2
             clients.insert(min(pos, len(clients)), slot.break_client)
