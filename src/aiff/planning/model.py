@@ -1,0 +1,122 @@
+"""What the planner takes (teams, visits) and what it gives back (a plan per team, unserved visits with reasons).
+
+Plain dataclasses with tz-aware datetimes, independent of Kafka and Postgres, so any caller can build them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from aiff.planning.travel import Point
+
+
+@dataclass(frozen=True)
+class LunchBreak:
+    """A flexible break: `duration` taken wherever the team is, starting and ending inside [earliest, latest]."""
+
+    earliest: datetime
+    latest: datetime
+    duration: timedelta = timedelta(minutes=45)
+
+
+@dataclass(frozen=True)
+class Team:
+    """One crew's working day: where it starts and ends, its shift, its break, how much overtime it may do."""
+
+    id: str
+    skills: frozenset[str]
+    shift_start: datetime
+    shift_end: datetime
+    start: Point
+    end: Point
+    lunch: LunchBreak | None = None
+    max_overtime: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A ticket to serve on site.
+
+    `window` bounds the *start* of service (the customer is home then); `due` is the SLA time by which the
+    work should be *finished* - soft, its lateness is priced by priority. `pinned_team` keeps the visit on
+    that team; `pinned_sequence` (0, 1, ... per team) freezes it at the head of that team's route, in order.
+    """
+
+    ticket_id: str
+    position: Point
+    skill: str
+    service: timedelta
+    priority: str = "medium"
+    window: tuple[datetime, datetime] | None = None
+    due: datetime | None = None
+    pinned_team: str | None = None
+    pinned_sequence: int | None = None
+
+
+@dataclass(frozen=True)
+class PlannedVisit:
+    """One stop of a team's route: when the team arrives (ETA), starts and finishes, and the leg that led there."""
+
+    ticket_id: str
+    team_id: str
+    sequence: int
+    eta: datetime
+    planned_start: datetime
+    planned_end: datetime
+    travel_minutes: float
+    travel_km: float
+    on_time: bool | None  # None when the visit has no due time
+    frozen: bool = False
+
+
+@dataclass(frozen=True)
+class PlannedBreak:
+    start: datetime
+    end: datetime
+    after_sequence: int  # the break follows the visit with this sequence; -1 = before the first visit
+    position: Point  # where it is taken: where the team is, unless the solver moved it (then it drives there)
+
+
+@dataclass(frozen=True)
+class TeamPlan:
+    team_id: str
+    visits: tuple[PlannedVisit, ...]
+    lunch: PlannedBreak | None
+    depart: datetime
+    arrive_end: datetime
+    travel_minutes: float
+    travel_km: float
+    overtime_minutes: float
+
+
+# Why a visit is left out, most fundamental first.
+NO_TEAM_WITH_SKILL = "no_team_with_skill"
+OUTSIDE_TIME_WINDOW = "outside_time_window"
+NO_SHIFT_TIME = "no_shift_time"
+PINNED_TEAM_CANNOT_FIT = "pinned_team_cannot_fit"
+OUTRANKED = "outranked"
+
+
+@dataclass(frozen=True)
+class Unserved:
+    ticket_id: str
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    teams: dict[str, TeamPlan]
+    unserved: tuple[Unserved, ...]
+    cost: int  # the solver's objective, in drive-second units (see aiff.planning.costs)
+    solve_seconds: float
+    feasible: bool = True
+    stats: dict[str, float] = field(default_factory=dict)
+
+    def team_of(self, ticket_id: str) -> str | None:
+        """The team that serves the ticket, or None when unserved."""
+        for tp in self.teams.values():
+            if any(v.ticket_id == ticket_id for v in tp.visits):
+                return tp.team_id
+        return None
