@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import functools
 import socket
-from collections.abc import AsyncIterator
+import queue
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -26,6 +28,7 @@ from aiff.settings import Settings
 from aiff.tools.users import create_user
 from tests.helpers import isolated_settings, unique_name
 
+T = TypeVar("T")
 PASSWORD = "correct-horse-battery"
 ROLES = ("admin", "dispatcher", "analyst", "field", "user")
 
@@ -149,3 +152,34 @@ async def shared_api(stack_settings: Settings) -> AsyncIterator[Harness]:
     async with isolated_settings(stack_settings) as settings:
         async with running_api(settings) as harness:
             yield harness
+
+
+@contextlib.contextmanager
+def api_in_thread(
+    settings: Settings, prepare: Callable[[Harness], Awaitable[T]], *, timeout: float = 90.0
+) -> Iterator[T]:
+    """A running API (with its projector) in its own thread and event loop, for tests that drive it synchronously
+    (hypothesis, schemathesis); yields what `prepare` returns once the API is up, stops it after the block."""
+    ready: queue.Queue = queue.Queue()
+    done = threading.Event()
+
+    async def main() -> None:
+        try:
+            async with isolated_settings(settings) as isolated:
+                async with running_api(isolated) as harness:
+                    ready.put(await prepare(harness))
+                    await asyncio.to_thread(done.wait)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test thread
+            ready.put(exc)
+            raise
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    thread.start()
+    item = ready.get(timeout=timeout)
+    if isinstance(item, BaseException):
+        raise item
+    try:
+        yield item
+    finally:
+        done.set()
+        thread.join(timeout=30)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,8 +20,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from aiff.settings import Settings
-from tests.e2e.conftest import running_api
-from tests.helpers import isolated_settings
+from tests.e2e.conftest import Harness, api_in_thread
 
 pytestmark = pytest.mark.e2e
 
@@ -42,30 +39,14 @@ class Api:
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[Api]:
-    ready: queue.Queue = queue.Queue()
-    done = threading.Event()
+    async def prepare(h: Harness) -> Api:
+        other = await h.create_team(zone="Johor")
+        ticket = await h.create_ticket()
+        assert h.team_id is not None
+        return Api(h.url, h.headers, h.team_id, other["id"], ticket["id"])
 
-    async def main() -> None:
-        try:
-            async with isolated_settings(Settings(AIFF_ENV="test")) as settings:
-                async with running_api(settings) as h:
-                    other = await h.create_team(zone="Johor")
-                    ticket = await h.create_ticket()
-                    assert h.team_id is not None
-                    ready.put(Api(h.url, h.headers, h.team_id, other["id"], ticket["id"]))
-                    await asyncio.to_thread(done.wait)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test thread
-            ready.put(exc)
-            raise
-
-    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
-    thread.start()
-    item = ready.get(timeout=90)
-    if isinstance(item, BaseException):
-        raise item
-    yield item
-    done.set()
-    thread.join(timeout=30)
+    with api_in_thread(Settings(AIFF_ENV="test"), prepare) as item:
+        yield item
 
 
 def _client(api: Api) -> httpx.Client:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import queue
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,8 +12,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from aiff.settings import Settings
-from tests.e2e.conftest import running_api
-from tests.helpers import isolated_settings
+from tests.e2e.conftest import Harness, api_in_thread
 
 pytestmark = pytest.mark.e2e
 MAX_EXAMPLES = 25
@@ -25,28 +21,13 @@ MAX_EXAMPLES = 25
 @pytest.fixture(scope="module")
 def threaded_api(stack_settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
     """The API in its own thread and event loop: schemathesis calls it synchronously."""
-    ready: queue.Queue = queue.Queue()
-    done = threading.Event()
 
-    async def main() -> None:
-        try:
-            async with isolated_settings(stack_settings) as settings:
-                async with running_api(settings) as api:
-                    await api.create_ticket(title="seeded", latitude=3.0, longitude=101.5)
-                    ready.put((api.url, api.headers["admin"]))
-                    await asyncio.to_thread(done.wait)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test thread
-            ready.put(exc)
-            raise
+    async def prepare(api: Harness) -> tuple[str, dict[str, str]]:
+        await api.create_ticket(title="seeded", latitude=3.0, longitude=101.5)
+        return api.url, api.headers["admin"]
 
-    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
-    thread.start()
-    item = ready.get(timeout=60)
-    if isinstance(item, BaseException):
-        raise item
-    yield item
-    done.set()
-    thread.join(timeout=30)
+    with api_in_thread(stack_settings, prepare, timeout=60) as item:
+        yield item
 
 
 def test_openapi_fuzz(threaded_api: tuple[str, dict[str, str]]) -> None:

@@ -13,7 +13,9 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -189,26 +191,20 @@ async def upstream_load(system: DrillSystem, ledger: Ledger, stop: asyncio.Event
         bootstrap_servers=f"127.0.0.1:{system.kafka_port}", acks="all", request_timeout_ms=10_000, retry_backoff_ms=200
     )
     await producer.start()
-    next_id = first_id
-    pending: set[asyncio.Task[None]] = set()
 
     async def send(ticket_id: int) -> None:
         event_id, value = ticket_created(ticket_id, ZONES[ticket_id % len(ZONES)])
         try:
-            await asyncio.wait_for(producer.send_and_wait(f"aiff.tickets", value, key=str(ticket_id).encode()), 15)
+            await asyncio.wait_for(producer.send_and_wait("aiff.tickets", value, key=str(ticket_id).encode()), 15)
             ledger.upstream_acked[ticket_id] = event_id
         except Exception:  # noqa: BLE001 - not acknowledged: the drill does not count it
             ledger.upstream_failed += 1
 
+    def jobs(n: int) -> list[Coroutine[Any, Any, None]]:
+        return [send(first_id + n)]
+
     try:
-        while not stop.is_set():
-            task = asyncio.create_task(send(next_id))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-            next_id += 1
-            await asyncio.sleep(1 / rate)
-        if pending:
-            await asyncio.wait(pending, timeout=30)
+        await paced(jobs, stop, rate=rate, drain_s=30)
     finally:
         await asyncio.wait_for(producer.stop(), 20)
 
@@ -216,7 +212,6 @@ async def upstream_load(system: DrillSystem, ledger: Ledger, stop: asyncio.Event
 async def api_load(system: DrillSystem, token: str, ledger: Ledger, stop: asyncio.Event, *, rate: float) -> None:
     """Create tickets through the API and read lists at `rate` requests/s each, recording every answer."""
     headers = {"Authorization": f"Bearer {token}"}
-    pending: set[asyncio.Task[None]] = set()
     async with httpx.AsyncClient(base_url=system.api, headers=headers, timeout=30) as client:
 
         async def create(n: int) -> None:
@@ -241,16 +236,25 @@ async def api_load(system: DrillSystem, token: str, ledger: Ledger, stop: asynci
                 return
             ledger.count("GET", "/tickets", r)
 
-        n = 0
-        while not stop.is_set():
-            for job in (create(n), read()):
-                task = asyncio.create_task(job)
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-            n += 1
-            await asyncio.sleep(1 / rate)
-        if pending:
-            await asyncio.wait(pending, timeout=60)
+        await paced(lambda n: [create(n), read()], stop, rate=rate, drain_s=60)
+
+
+async def paced(
+    jobs: Callable[[int], list[Coroutine[Any, Any, None]]], stop: asyncio.Event, *, rate: float, drain_s: float
+) -> None:
+    """Start `jobs(n)` for n = 0, 1, … at `rate` per second without waiting for them (an open-loop load, like real
+    clients: a slow answer does not slow the arrivals), until `stop`; then give the last ones `drain_s` to end."""
+    pending: set[asyncio.Task[None]] = set()
+    n = 0
+    while not stop.is_set():
+        for job in jobs(n):
+            task = asyncio.create_task(job)
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        n += 1
+        await asyncio.sleep(1 / rate)
+    if pending:
+        await asyncio.wait(pending, timeout=drain_s)
 
 
 async def timed(what: str, coro, log: list[str]) -> None:  # noqa: ANN001

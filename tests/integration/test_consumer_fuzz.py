@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from aiff.assignment.triggers import collect
 from aiff.bootstrap import Resources

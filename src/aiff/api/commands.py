@@ -11,7 +11,6 @@ from aiff.api.readyourwrites import PositionWaiter
 from aiff.bootstrap import is_outage
 from aiff.errors import TransientError
 from aiff.events.envelope import Envelope
-from aiff.ids import API_SOURCE
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import and_, func, select
 
-from aiff.api.commands import API_SOURCE, publish_and_wait
+from aiff.ids import API_SOURCE
+from aiff.api.commands import publish_and_wait
 from aiff.api.deps import Admin, ConnDep, CorrelationId, CurrentUser, ResourcesDep, WaiterDep
 from aiff.api.errors import ERROR_RESPONSES, NOT_FOUND
 from aiff.api.schemas import (

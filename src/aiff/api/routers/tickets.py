@@ -12,7 +12,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import desc, func, select
 
-from aiff.api.commands import API_SOURCE, publish, publish_and_wait
+from aiff.ids import API_SOURCE
+from aiff.api.commands import publish, publish_and_wait
 from aiff.api.deps import ConnDep, CorrelationId, CurrentUser, Dispatcher, ResourcesDep, WaiterDep
 from aiff.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
 from aiff.api.routers.teams import load_team
