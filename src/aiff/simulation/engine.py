@@ -31,7 +31,7 @@ DAY_START, ILL, ARRIVAL, TICK, FREE, SHIFT_OVER = range(6)
 class SimConfig:
     days: int = 3
     teams: int = 40
-    tickets_per_day: int = 150
+    tickets_per_day: int = 100
     seed: int = 7
     tick_minutes: int = 10
     plan_iterations: int = 300  # PyVRP iterations per zone re-plan (deterministic, unlike a time limit)
@@ -60,6 +60,7 @@ class Sim:
     decide_seconds: list[float] = field(default_factory=list)
     dirty: set[str] = field(default_factory=set)  # zones with changes since the last decision
     ill: tuple[int, int] | None = None
+    ill_released: list[str] = field(default_factory=list)  # tickets the ill team held when it fell ill
     _heap: list = field(default_factory=list)
     _seq: int = 0
 
@@ -228,6 +229,7 @@ class Sim:
     def _fall_ill(self, team: SimTeam, now: int, policy) -> None:
         team.ill_at, team.busy = now, False
         team.epoch += 1
+        self.ill_released = ([team.job] if team.job else []) + list(team.queue)
         if team.job is not None:
             tid = team.job
             self.jobs = [j for j in self.jobs if not (j["ticket"] == tid and not j["done"])]  # abandoned, not served
