@@ -21,7 +21,7 @@ from __future__ import annotations
 from aiff.assignment.greedy import greedy
 from aiff.assignment.model import Criteria, TeamSpec, TicketSpec
 from aiff.assignment.optimal import optimal
-from aiff.simulation.world import DAY, at
+from aiff.simulation.world import at
 
 PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 MAX_KM = 300.0
@@ -80,9 +80,6 @@ class Nearest(Policy):
                 if not free:
                     break
         return True
-
-    def day_start(self, sim, now: int) -> None:
-        super().day_start(sim, now)
 
 
 class Assigner(Policy):
