@@ -315,6 +315,27 @@ def backtest(
     _exit(cmd_backtest([s.value for s in strategy or []], start, end, as_json))
 
 
+@app.command()
+def simulate(
+    days: Annotated[int, typer.Option(help="Working days to simulate (Mon-Sat).")] = 3,
+    teams: Annotated[int, typer.Option(help="Teams from the demo generator.")] = 40,
+    tickets_per_day: Annotated[int, typer.Option(help="Average tickets arriving per day.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of teams, arrivals, illness and planner.")] = 7,
+    tick_minutes: Annotated[int, typer.Option(help="Decision window (simulated minutes).")] = 10,
+    plan_iterations: Annotated[int, typer.Option(help="PyVRP iterations per zone re-plan (routes).")] = 300,
+    strategy: Annotated[list[str] | None, typer.Option(help="nearest, greedy, optimal or routes (repeatable; default all).")] = None,
+) -> None:
+    """Simulate working days on the Malaysian demo geography through each dispatch strategy; print the KPIs."""
+    from aiff.simulation.engine import SimConfig
+    from aiff.simulation.policies import STRATEGIES
+    from aiff.simulation.report import render
+    from aiff.simulation.runner import run_all
+
+    config = SimConfig(days=days, teams=teams, tickets_per_day=tickets_per_day, seed=seed, tick_minutes=tick_minutes,
+                       plan_iterations=plan_iterations)
+    typer.echo(render(run_all(config, tuple(strategy or STRATEGIES))))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `aiff` script; returns the exit code."""
     try:

@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timezone
 
 import pyvrp
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import MaxIterations, MaxRuntime
 
 from aiff.planning.build import Instance, build
 from aiff.planning.costs import Costs
@@ -27,15 +27,18 @@ BREAK_PHASE_SHARE = 0.3
 
 
 def solve_data(data: pyvrp.ProblemData, seconds: float, seed: int = 0,
-               initial: pyvrp.Solution | None = None) -> pyvrp.Result:
-    """PyVRP's iterated local search on one core for `seconds` (the path the Solomon benchmark measures)."""
-    return pyvrp.solve(data, MaxRuntime(seconds), seed=seed, collect_stats=False, display=False,
-                       initial_solution=initial)
+               initial: pyvrp.Solution | None = None, iterations: int | None = None) -> pyvrp.Result:
+    """PyVRP's iterated local search on one core for `seconds` (the path the Solomon benchmark measures), or
+    for a fixed number of `iterations` when given (reproducible: the result no longer depends on the clock)."""
+    stop = MaxRuntime(seconds) if iterations is None else MaxIterations(max(1, iterations))
+    return pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False, initial_solution=initial)
 
 
 def plan(teams: list[Team], visits: list[Visit], *, travel: TravelModel | None = None, now: datetime | None = None,
-         seconds: float = 1.0, seed: int = 0, costs: Costs | None = None, previous: Plan | None = None) -> Plan:
-    """Plan every team's route from `now` (default: the earliest shift start)."""
+         seconds: float = 1.0, seed: int = 0, costs: Costs | None = None, previous: Plan | None = None,
+         iterations: int | None = None) -> Plan:
+    """Plan every team's route from `now` (default: the earliest shift start); `iterations` instead of
+    `seconds` makes the search deterministic (used by the simulation)."""
     started = time.perf_counter()
     if now is None:
         now = min((t.shift_start for t in teams), default=datetime.now(timezone.utc))
@@ -51,12 +54,14 @@ def plan(teams: list[Team], visits: list[Visit], *, travel: TravelModel | None =
     data = inst.data()
     initial = _warm_start(inst, data, previous) if previous is not None else None
     if has_breaks:
-        first = solve_data(data, seconds * BREAK_PHASE_SHARE, seed, initial).best
+        first_its = None if iterations is None else int(iterations * BREAK_PHASE_SHARE)
+        first = solve_data(data, seconds * BREAK_PHASE_SHARE, seed, initial, first_its).best
         inst.place_breaks(_break_anchors(inst, first))
         data = inst.data()
         initial = pyvrp.Solution(data, [pyvrp.Route(data, _route_clients(r), r.vehicle_type()) for r in first.routes()])
         seconds *= 1 - BREAK_PHASE_SHARE
-    best = solve_data(data, seconds, seed, initial).best
+        iterations = None if iterations is None else iterations - int(iterations * BREAK_PHASE_SHARE)
+    best = solve_data(data, seconds, seed, initial, iterations).best
     return _read_back(inst, best, started)
 
 

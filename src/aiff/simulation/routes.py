@@ -1,0 +1,123 @@
+"""The `routes` strategy: the planner core re-plans each zone's day; teams follow their planned routes.
+
+Per zone (the decomposition: a zone's teams plan that zone's visits; aiff.planning.decompose splits big
+zones further for the scale bench), on a decision tick with changes in the zone:
+
+- teams = the zone's teams on shift, each available where and when its current job is planned to end
+  (category median - the planner does not know the true duration), its lunch still to take (window
+  12:00-14:00, or from when it is free if later), home = base, max overtime 1 h;
+- visits = the zone's open and queued tickets whose customer window (if any) is today, service = median;
+- pinned: a team's planned next visit when it departs within PIN_MINUTES (sequence 0, never moved);
+- warm start: the zone's previous plan of the same day; the search runs a fixed number of PyVRP
+  iterations, so a run is reproducible;
+- afterwards each team's queue is its planned order; visits the plan leaves out go back to the pool.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from aiff.planning import LunchBreak, Plan, Team, Visit, plan
+from aiff.simulation.policies import Policy
+from aiff.simulation.world import DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX_OVERTIME, MIN, SHIFT_END, at
+
+PIN_MINUTES = 30
+
+
+class Routes(Policy):
+    def __init__(self, config) -> None:
+        self.config = config
+        self.plans: dict[str, tuple[int, Plan]] = {}  # zone -> (day, plan)
+
+    def next_job(self, sim, team, now: int) -> str | None:
+        for tid in team.queue:  # planned order; skip what can no longer be done today
+            if sim.feasible(team, tid, now) is not None:
+                return tid
+        return None
+
+    def day_start(self, sim, now: int) -> None:
+        super().day_start(sim, now)
+        self.plans.clear()
+
+    def decide(self, sim, now: int):
+        zones = sorted(sim.dirty)
+        sim.dirty.clear()
+        times = []
+        for zone in zones:
+            t0 = time.perf_counter()
+            if self._replan(sim, zone, now):
+                times.append(time.perf_counter() - t0)
+        return times
+
+    def _teams(self, sim, zone: str, now: int) -> list[Team]:
+        day = now // DAY
+        out = []
+        for t in sim.teams:
+            if t.zone != zone or not t.on_shift(now):
+                continue
+            avail = now
+            if t.job is not None:
+                avail = max(now, t.job_end_planned)
+            elif t.busy:  # at lunch
+                avail = max(now, next(e for tid, s, e in reversed(sim.lunches) if tid == t.id))
+            lunch = None
+            if t.lunch_day != day:
+                early = max(day * DAY + LUNCH_EARLIEST, avail)
+                late = max(day * DAY + LUNCH_LATEST, early + LUNCH)
+                lunch = LunchBreak(at(early), at(late), timedelta(seconds=LUNCH))
+            out.append(Team(id=str(t.id), skills=t.skills, shift_start=at(avail), shift_end=at(day * DAY + SHIFT_END),
+                            start=sim.point(t.pos), end=sim.point(t.base), lunch=lunch,
+                            max_overtime=timedelta(seconds=MAX_OVERTIME)))
+        return out
+
+    def _visits(self, sim, zone: str, now: int, previous: Plan | None) -> list[Visit]:
+        day = now // DAY
+        pinned: dict[str, str] = {}
+        if previous is not None:
+            for tp in previous.teams.values():
+                team = sim.team(int(tp.team_id))
+                head = next((v for v in tp.visits if v.ticket_id in team.queue), None)
+                if head is not None and head.eta - timedelta(minutes=head.travel_minutes) <= at(now + PIN_MINUTES * MIN):
+                    pinned[head.ticket_id] = tp.team_id
+        out = []
+        for tid in sorted(sim.open):
+            tk = sim.tickets[tid]
+            if tk.zone != zone or sim.status[tid] not in ("open", "queued"):
+                continue
+            w = sim.window.get(tid)
+            if w is not None and (w[0] // DAY != day or w[1] < now):
+                continue
+            team = pinned.get(tid)
+            if team is not None and int(team) != sim.team_of.get(tid):
+                team = None
+            out.append(Visit(ticket_id=tid, position=sim.point(sim.loc[tid]), skill=tk.skill,
+                             service=timedelta(seconds=tk.median), priority=tk.priority,
+                             window=None if w is None else (at(w[0]), at(w[1])), due=at(tk.due),
+                             pinned_team=team, pinned_sequence=None if team is None else 0))
+        return out
+
+    def _replan(self, sim, zone: str, now: int) -> bool:
+        teams = self._teams(sim, zone, now)
+        if not teams:
+            return False
+        prev = self.plans.get(zone)
+        previous = prev[1] if prev is not None and prev[0] == now // DAY else None
+        visits = self._visits(sim, zone, now, previous)
+        if not visits and previous is None:
+            return False
+        result = plan(teams, visits, travel=sim.travel, now=at(now), seed=self.config.seed,
+                      iterations=self.config.plan_iterations, previous=previous)
+        self.plans[zone] = (now // DAY, result)
+        planned = set()
+        for tp in result.teams.values():
+            team = sim.team(int(tp.team_id))
+            order = [v.ticket_id for v in tp.visits]
+            for tid in order:
+                sim.assign(tid, team)
+            team.queue = order
+            planned.update(order)
+        for v in visits:
+            if v.ticket_id not in planned:
+                sim.release(v.ticket_id)
+        return True
