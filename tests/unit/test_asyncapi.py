@@ -64,12 +64,12 @@ def test_each_topic_declares_what_upstream_may_publish_and_what_aiff_publishes(d
     assert _payload_types(doc, "tickets-in") == {t for t in EVENT_TYPES if t.startswith("aiff.ticket.")} | {
         "aiff.assignment.deferred.v1"
     }
-    assert _payload_types(doc, "teams-in") == {t for t in EVENT_TYPES if t.startswith(("aiff.team.", "aiff.zone."))}
+    assert _payload_types(doc, "teams-in") == {t for t in EVENT_TYPES if t.startswith(("aiff.team.", "aiff.zone.", "aiff.plan."))}
     assert _payload_types(doc, "requests-in") == {"aiff.assignment.auto_requested.v1"}
     assert _payload_types(doc, "tickets-out") == {
         "aiff.ticket.assigned.v1", "aiff.ticket.unassigned.v1", "aiff.assignment.deferred.v1", "aiff.ticket.enriched.v1",
     }  # fmt: skip
-    assert _payload_types(doc, "teams-out") == {"aiff.team.metrics_updated.v1"}
+    assert _payload_types(doc, "teams-out") == {"aiff.team.metrics_updated.v1", "aiff.plan.updated.v1"}
     assert {op["action"] for name, op in doc["operations"].items() if name.endswith("-out")} == {"send"}
 
 

@@ -22,7 +22,7 @@ from aiff.api import errors, redact
 from aiff.api.middleware import API_PREFIX, GatewayMiddleware
 from aiff.api.ratelimit import RateLimiter
 from aiff.api.readyourwrites import PositionWaiter
-from aiff.api.routers import auth, health, teams, tickets
+from aiff.api.routers import auth, dispatch, health, plans, teams, tickets
 from aiff.bootstrap import freeze_startup_heap, open_resources
 from aiff.settings import Settings, get_settings
 
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, *, rate_limit_window_s: float |
         expose_headers=["X-Correlation-ID", "Retry-After", "Location"],
     )
 
-    routers = [health.router, auth.router, teams.router, tickets.router, *_optional_routers()]
+    routers = [health.router, auth.router, teams.router, tickets.router, plans.router, dispatch.router, *_optional_routers()]
     for router in routers:
         app.include_router(router)
     for router in routers:

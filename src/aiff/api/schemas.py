@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from aiff.events.bounds import MAX_TICKET_ID
 from aiff.events.bounds import EARLIEST, LATEST
 from aiff.events.requests import AssignmentCriteria
+from aiff.events.shifts import DEFAULT_SHIFT, ClockTime, LunchMinutes, OvertimeMinutes, WorkingDays, shift_error
 from aiff.events.vocabulary import Priority, Skill, TeamStatus, TicketStatus
 from aiff.zones import canonical_zone
 
@@ -124,7 +135,22 @@ class RoleUpdate(BaseModel):
 # --- teams -----------------------------------------------------------------------------------------
 
 
-class TeamCreate(BaseModel):
+class ShiftBody(BaseModel):
+    """Shift calendar (Malaysia time); absent fields keep the defaults (create) or current values (update)."""
+
+    shift_start: ClockTime | None = Field(None, description="`HH:MM`, default 08:00.")
+    shift_end: ClockTime | None = Field(None, description="`HH:MM`, after shift_start; default 17:00.")
+    working_days: WorkingDays | None = Field(None, description="mon..sun, default mon-sat.")
+    lunch_earliest: ClockTime | None = Field(None, description="Lunch starts no earlier; default 12:00.")
+    lunch_latest: ClockTime | None = Field(None, description="Lunch ends no later; default 14:00.")
+    lunch_minutes: LunchMinutes | None = Field(None, description="Default 45.")
+    max_overtime_minutes: OvertimeMinutes | None = Field(None, description="Default 60.")
+
+    def shift_given(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in DEFAULT_SHIFT if getattr(self, k) is not None}
+
+
+class TeamCreate(ShiftBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -145,8 +171,14 @@ class TeamCreate(BaseModel):
     members: list[Annotated[Text, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)
     status: TeamStatus = "available"
 
+    @model_validator(mode="after")
+    def _shift(self) -> TeamCreate:
+        if (error := shift_error({**DEFAULT_SHIFT, **self.shift_given()})) is not None:
+            raise ValueError(error)
+        return self
 
-class TeamUpdate(BaseModel):
+
+class TeamUpdate(ShiftBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"status": "offline", "capacity": 4}]})
 
     name: Text | None = Field(None, min_length=1, max_length=100)
@@ -183,6 +215,13 @@ class TeamResponse(BaseModel):
     open_tickets: int = Field(0, description="Tickets assigned or in progress now.")
     created_at: datetime
     updated_at: datetime | None = None
+    shift_start: str = DEFAULT_SHIFT["shift_start"]
+    shift_end: str = DEFAULT_SHIFT["shift_end"]
+    working_days: list[str] = Field(default_factory=lambda: list(DEFAULT_SHIFT["working_days"]))
+    lunch_earliest: str = DEFAULT_SHIFT["lunch_earliest"]
+    lunch_latest: str = DEFAULT_SHIFT["lunch_latest"]
+    lunch_minutes: int = DEFAULT_SHIFT["lunch_minutes"]
+    max_overtime_minutes: int = DEFAULT_SHIFT["max_overtime_minutes"]
 
     @field_validator("members", mode="before")
     @classmethod
@@ -222,7 +261,21 @@ class ZoneAnalytics(BaseModel):
 # --- tickets ---------------------------------------------------------------------------------------
 
 
-class TicketCreate(BaseModel):
+class VisitBody(BaseModel):
+    """The customer's time window and the expected minutes on site (optional)."""
+
+    window_start: Timestamp | None = Field(None, description="The customer can be visited from (with an offset).")
+    window_end: Timestamp | None = Field(None, description="... until; after window_start.")
+    service_minutes: int | None = Field(None, ge=1, le=1440, description="Expected minutes on site.")
+
+    @model_validator(mode="after")
+    def _window(self) -> VisitBody:
+        if self.window_start is not None and self.window_end is not None and self.window_end <= self.window_start:
+            raise ValueError("window_end must be after window_start")
+        return self
+
+
+class TicketCreate(VisitBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -245,7 +298,7 @@ class TicketCreate(BaseModel):
     due_date: Timestamp | None = Field(None, description="SLA deadline; defaults to the priority's SLA.")
 
 
-class TicketUpdate(BaseModel):
+class TicketUpdate(VisitBody):
     """Fields to change; `status` (with `notes`/`customer_rating`) moves the ticket along its lifecycle."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"priority": "critical"}, {"status": "in_progress", "notes": "On site"}]})
@@ -316,8 +369,12 @@ class AssignmentInfo(BaseModel):
     score: float | None = None
     distance_km: float | None = None
     breakdown: dict[str, Any] = Field(default_factory=dict, description="Per-factor contributions: why this team.")
-    frozen: bool = False
+    frozen: bool = Field(False, description="A dispatcher's choice (a pin): the engine will not revise it.")
     notes: str | None = None
+    planned_start: datetime | None = None
+    eta: datetime | None = None
+    sequence: int | None = None
+    plan_date: date | None = None
 
     @field_validator("breakdown", mode="before")
     @classmethod
@@ -350,6 +407,13 @@ class TicketResponse(BaseModel):
     started_at: datetime | None = None
     due_date: datetime | None = None
     completed_at: datetime | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    service_minutes: int | None = None
+    pinned: bool = Field(False, description="Frozen by a dispatcher: the planner never moves it.")
+    pinned_team: int | None = None
+    pinned_sequence: int | None = None
+    pinned_date: date | None = None
 
 
 class TicketDetail(TicketResponse):

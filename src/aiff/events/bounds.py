@@ -7,7 +7,7 @@ they stay exact in JSON numbers and JavaScript, and their derived ticket number 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, Field
@@ -32,3 +32,19 @@ def _sane_time(value: datetime) -> datetime:
 
 Time = Annotated[AwareDatetime, AfterValidator(_sane_time)]
 """RFC 3339 with an offset (naive times are refused), years 2000-2100: datetime arithmetic cannot overflow."""
+
+
+def _sane_date(value: date) -> date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError("must lie in the years 2000 to 2100")
+    return value
+
+
+PlanDate = Annotated[date, AfterValidator(_sane_date)]
+"""A calendar day (ISO `YYYY-MM-DD`) in Malaysia time, years 2000-2100."""
+Minutes = Annotated[float, Field(ge=0, le=100_000)]
+"""A duration in minutes (fractions allowed); at most ~69 days."""
+Km = Annotated[float, Field(ge=0, le=100_000)]
+"""A distance in kilometres."""
+Sequence = Annotated[int, Field(ge=1, le=10_000)]
+"""A visit's position in its team's day, from 1."""

@@ -24,11 +24,11 @@ from aiff.settings import Settings
 
 TOPICS = Topics()
 BOOTSTRAP: str = Settings.model_fields["kafka_bootstrap_servers"].default
-AIFF_PUBLISHES = ("TicketAssigned", "TicketUnassigned", "AssignmentDeferred", "TicketEnriched", "TeamMetricsUpdated")
+AIFF_PUBLISHES = ("TicketAssigned", "TicketUnassigned", "AssignmentDeferred", "TicketEnriched", "TeamMetricsUpdated", "PlanUpdated")
 """The facts AIFF's consumers derive (the API also publishes the other events, on behalf of its users)."""
 TOPIC_DOCS = {
     "tickets": ("Facts about tickets.", "Ticket id (decimal string), so one ticket's events stay in order on one partition."),
-    "teams": ("Facts about teams and zone settings.", "Team id (decimal string), or `zone:<name>` for zone settings."),
+    "teams": ("Facts about teams (including positions and planned days) and zone settings.", "Team id (decimal string), or `zone:<name>` for zone settings."),
     "requests": ("Requests for the assignment engine (auto-assign runs).", "Request id."),
 }
 DESCRIPTION = (

@@ -9,6 +9,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from aiff.errors import ContractViolation
 from aiff.events.envelope import WIRE, Envelope
+from aiff.events.plans import PlanUpdated, TeamPositionReported
 from aiff.events.requests import AutoAssignRequested
 from aiff.events.teams import (
     TeamCreated,
@@ -24,8 +25,10 @@ from aiff.events.tickets import (
     TicketCreated,
     TicketDeleted,
     TicketEnriched,
+    TicketPinned,
     TicketStatusChanged,
     TicketUnassigned,
+    TicketUnpinned,
     TicketUpdated,
 )
 
@@ -38,12 +41,16 @@ EVENT_CLASSES: tuple[type[Envelope], ...] = (
     TicketDeleted,
     TicketEnriched,
     AssignmentDeferred,
+    TicketPinned,
+    TicketUnpinned,
     TeamCreated,
     TeamUpdated,
     TeamDeleted,
     TeamStatusChanged,
     TeamMetricsUpdated,
     ZoneConfigured,
+    TeamPositionReported,
+    PlanUpdated,
     AutoAssignRequested,
 )
 EVENT_TYPES: dict[str, type[Envelope]] = {cls.event_type(): cls for cls in EVENT_CLASSES}

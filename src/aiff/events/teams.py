@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from aiff.events.bounds import Count, TeamId
 from aiff.events.envelope import Envelope, Payload
+from aiff.events.shifts import DEFAULT_SHIFT, ClockTime, LunchMinutes, OvertimeMinutes, WorkingDays, shift_error
 from aiff.events.vocabulary import Skill, TeamStatus
 
 
-class TeamCreatedData(Payload):
+class ShiftFields(Payload):
+    """A team's shift calendar (additive, optional; absent fields keep their defaults or current values)."""
+
+    shift_start: ClockTime | None = Field(None, description="Start of the working day, Malaysia time `HH:MM` (default 08:00).")
+    shift_end: ClockTime | None = Field(None, description="End of the working day, Malaysia time `HH:MM`, after the start (default 17:00).")
+    working_days: WorkingDays | None = Field(None, description="Days the team works: mon..sun, no repeats (default mon-sat).")
+    lunch_earliest: ClockTime | None = Field(None, description="The lunch break starts no earlier than this (default 12:00).")
+    lunch_latest: ClockTime | None = Field(None, description="The lunch break ends no later than this (default 14:00).")
+    lunch_minutes: LunchMinutes | None = Field(None, description="Length of the lunch break in minutes (default 45).")
+    max_overtime_minutes: OvertimeMinutes | None = Field(None, description="Most minutes past shift_end a day may run (default 60).")
+
+    def shift_given(self) -> dict:
+        return {k: getattr(self, k) for k in DEFAULT_SHIFT if getattr(self, k) is not None}
+
+
+class TeamCreatedData(ShiftFields):
     team_id: TeamId = Field(description="Team id chosen by the publisher; unique.")
     name: str = Field(min_length=1, max_length=100, description="Team name, e.g. 'Pasukan Ahmad Rahman'.")
     zone: str = Field(min_length=1, max_length=100, description="Home zone (Malaysian state); must be a known zone.")
@@ -24,8 +40,14 @@ class TeamCreatedData(Payload):
     members: list[str] = Field(default_factory=list, description="Technicians' names.")
     status: TeamStatus = Field("available", description="available, busy, offline or on_leave.")
 
+    @model_validator(mode="after")
+    def _consistent_shift(self) -> TeamCreatedData:
+        if (error := shift_error({**DEFAULT_SHIFT, **self.shift_given()})) is not None:
+            raise ValueError(error)
+        return self
 
-class TeamUpdatedData(Payload):
+
+class TeamUpdatedData(ShiftFields):
     team_id: TeamId = Field(description="Team the change applies to.")
     name: str | None = Field(None, min_length=1, max_length=100, description="New name, when changed.")
     zone: str | None = Field(None, min_length=1, max_length=100, description="New home zone, when changed.")
@@ -36,6 +58,16 @@ class TeamUpdatedData(Payload):
     skills: list[Skill] | None = Field(None, description="New skills, when changed.")
     capacity: int | None = Field(None, ge=0, le=1000, description="New capacity, when changed.")
     members: list[str] | None = Field(None, description="New members, when changed.")
+
+    @model_validator(mode="after")
+    def _consistent_pairs(self) -> TeamUpdatedData:
+        """Pairs given together must agree; the projector checks the result against the stored shift."""
+        given = self.shift_given()
+        if {"shift_start", "shift_end"} <= given.keys() and given["shift_end"] <= given["shift_start"]:
+            raise ValueError("shift_end must be after shift_start (no overnight shifts)")
+        if {"lunch_earliest", "lunch_latest"} <= given.keys() and given["lunch_latest"] < given["lunch_earliest"]:
+            raise ValueError("lunch_latest must not be before lunch_earliest")
+        return self
 
 
 class TeamDeletedData(Payload):

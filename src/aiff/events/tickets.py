@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from aiff.events.bounds import TeamId, TicketId, Time
+from aiff.events.bounds import PlanDate, Sequence, TeamId, TicketId, Time
 from aiff.events.envelope import Envelope, Payload
 from aiff.events.vocabulary import Priority, Skill, Strategy, TicketStatus
 
 
-class TicketCreatedData(Payload):
+ServiceMinutes = Annotated[int, Field(ge=1, le=1440)]
+
+
+class VisitFields(Payload):
+    """When the customer can be visited and how long the work takes (additive, optional)."""
+
+    window_start: Time | None = Field(None, description="The customer's time window opens (aware time, 2000-2100).")
+    window_end: Time | None = Field(None, description="The customer's time window closes; after window_start.")
+    service_minutes: ServiceMinutes | None = Field(None, description="Expected minutes on site (1-1440); the planner's default by category when absent.")
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> VisitFields:
+        if self.window_start is not None and self.window_end is not None and self.window_end <= self.window_start:
+            raise ValueError("window_end must be after window_start")
+        return self
+
+
+class TicketCreatedData(VisitFields):
     ticket_id: TicketId = Field(description="Ticket id chosen by the publisher; unique. The API allocates ids above every id it has seen.")
     ticket_number: str | None = Field(None, max_length=20, description="Readable number, e.g. TKT-2026-000123; derived from the id when absent.")
     title: str = Field(min_length=1, max_length=200, description="Short summary of the fault or request.")
@@ -27,7 +44,7 @@ class TicketCreatedData(Payload):
     created_by: str | None = Field(None, max_length=100, description="User or system that raised the ticket.")
 
 
-class TicketUpdatedData(Payload):
+class TicketUpdatedData(VisitFields):
     ticket_id: TicketId = Field(description="Ticket the change applies to.")
     title: str | None = Field(None, min_length=1, max_length=200, description="New title, when changed.")
     description: str | None = Field(None, max_length=10_000, description="New description, when changed.")
@@ -51,7 +68,26 @@ class TicketAssignedData(Payload):
     breakdown: dict[str, float] = Field(default_factory=dict, description="Per-factor contributions to the score, for explanations.")
     reason: str | None = Field(None, max_length=1000, description="Dispatcher's reason or the engine's summary.")
     replaces_team_id: TeamId | None = Field(None, description="Team that held the ticket before, for reassignments.")
-    frozen: bool = Field(False, description="True when a dispatcher chose the team: the engine will not revise it.")
+    frozen: bool = Field(False, description="True when a dispatcher chose the team: the engine will not revise it (a pin).")
+    planned_start: Time | None = Field(None, description="When the team is planned to start work on site.")
+    eta: Time | None = Field(None, description="Planned arrival on site.")
+    sequence: Sequence | None = Field(None, description="Position of the visit in the team's day, from 1.")
+    plan_date: PlanDate | None = Field(None, description="Day (Malaysia time) of the plan the visit belongs to.")
+
+
+class TicketPinnedData(Payload):
+    ticket_id: TicketId = Field(description="Ticket a dispatcher froze: the planner never moves it.")
+    team_id: TeamId | None = Field(None, description="Team it is pinned to (a move when it is not the current team); absent: the current team.")
+    sequence: Sequence | None = Field(None, description="Position in that team's day, from 1; absent: any position.")
+    plan_date: PlanDate | None = Field(None, description="Day (Malaysia time) it is pinned to; absent: the planner's choice.")
+    pinned_by: str = Field(max_length=100, description="Dispatcher's user id.")
+    reason: str | None = Field(None, max_length=1000, description="Why.")
+
+
+class TicketUnpinnedData(Payload):
+    ticket_id: TicketId = Field(description="Ticket the planner may move again.")
+    unpinned_by: str = Field(max_length=100, description="Dispatcher's user id.")
+    reason: str | None = Field(None, max_length=1000, description="Why.")
 
 
 class TicketUnassignedData(Payload):
@@ -135,6 +171,20 @@ class TicketEnriched(_TicketEvent):
 class AssignmentDeferred(_TicketEvent):
     type: Literal["aiff.assignment.deferred.v1"] = "aiff.assignment.deferred.v1"
     data: AssignmentDeferredData
+
+
+class TicketPinned(_TicketEvent):
+    """A dispatcher froze the ticket (optionally onto a team, position and day): the planner never moves it."""
+
+    type: Literal["aiff.ticket.pinned.v1"] = "aiff.ticket.pinned.v1"
+    data: TicketPinnedData
+
+
+class TicketUnpinned(_TicketEvent):
+    """A dispatcher released a pin: the planner may move the ticket again."""
+
+    type: Literal["aiff.ticket.unpinned.v1"] = "aiff.ticket.unpinned.v1"
+    data: TicketUnpinnedData
 
 
 def ticket_subject(ticket_id: int) -> str:

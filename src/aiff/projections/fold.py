@@ -15,6 +15,8 @@ from typing import Any
 from aiff.ids import reserved_for_api
 from aiff.errors import PermanentError, RuleViolation, UnknownEntity
 from aiff.events.envelope import Envelope
+from aiff.events.plans import PlanUpdated, TeamPositionReported
+from aiff.events.shifts import DEFAULT_SHIFT, SHIFT_FIELDS, shift_error
 from aiff.events.teams import (
     TeamCreated,
     TeamDeleted,
@@ -29,10 +31,13 @@ from aiff.events.tickets import (
     TicketCreated,
     TicketDeleted,
     TicketEnriched,
+    TicketPinned,
     TicketStatusChanged,
     TicketUnassigned,
+    TicketUnpinned,
     TicketUpdated,
 )
+from aiff.projections import fold_routes as routes
 from aiff.events.vocabulary import ACTIVE_STATUSES, SLA_HOURS, transition_error
 from aiff.zones import canonical_zone
 
@@ -69,6 +74,14 @@ class BatchState:
     """Assignment rows created in this batch, in order (some may end within the batch)."""
     ended_assignments: dict[uuid.UUID, Row] = field(default_factory=dict)
     """Assignments that existed before the batch and changed status, by event id."""
+    positions: dict[int, Row] = field(default_factory=dict)
+    """Latest position of each loaded team."""
+    dirty_positions: set[int] = field(default_factory=set)
+    plans: dict[tuple[int, Any], Row] = field(default_factory=dict)
+    """Plan rows by (team id, plan date), as loaded and then replaced."""
+    plan_visits: dict[tuple[int, Any], list[Row]] = field(default_factory=dict)
+    """The visits of the plans replaced in this batch (all of a team-day's visits)."""
+    dirty_plans: set[tuple[int, Any]] = field(default_factory=set)
 
 
 def apply(state: BatchState, event: Envelope) -> None:
@@ -133,6 +146,13 @@ def _created(state: BatchState, event: TicketCreated) -> None:
         "started_at": None,
         "due_date": d.due_date or event.time + timedelta(hours=SLA_HOURS[d.priority]),
         "completed_at": None,
+        "window_start": d.window_start,
+        "window_end": d.window_end,
+        "service_minutes": d.service_minutes,
+        "pinned": False,
+        "pinned_team": None,
+        "pinned_sequence": None,
+        "pinned_date": None,
     }
     state.deleted_tickets.discard(d.ticket_id)
     state.dirty_tickets.add(d.ticket_id)
@@ -141,6 +161,7 @@ def _created(state: BatchState, event: TicketCreated) -> None:
 def _updated(state: BatchState, event: TicketUpdated) -> None:
     row = _ticket(state, event.data.ticket_id)
     changes = event.data.model_dump(exclude_none=True, exclude={"ticket_id", "updated_by"})
+    routes.check_window({**row, **changes})
     row.update(changes)
     _touch(state, row, event)
 
@@ -177,11 +198,16 @@ def _assigned(state: BatchState, event: TicketAssigned) -> None:
         "breakdown": d.breakdown,
         "frozen": d.frozen,
         "ended_at": None,
+        "planned_start": d.planned_start,
+        "eta": d.eta,
+        "sequence": d.sequence,
+        "plan_date": d.plan_date,
     }
     state.active[d.ticket_id] = assignment
     state.new_assignments.append(assignment)
     row.update(status="assigned", assigned_team=d.team_id, assigned_to=d.assigned_to, assigned_at=event.time)
     row["started_at"] = None
+    routes.pin_on_assignment(row, d.frozen, d.team_id, d.sequence, d.plan_date)
     _touch(state, row, event)
 
 
@@ -195,6 +221,7 @@ def _unassigned(state: BatchState, event: TicketUnassigned) -> None:
         )
     _end_active(state, d.ticket_id, "unassigned", event.time)
     row.update(status="open", assigned_team=None, assigned_to=None, assigned_at=None)
+    routes.release_pin(row)
     _touch(state, row, event)
 
 
@@ -220,9 +247,11 @@ def _status_changed(state: BatchState, event: TicketStatusChanged) -> None:
         if d.customer_rating is not None:
             row["customer_rating"] = d.customer_rating
         _end_active(state, d.ticket_id, "completed", event.time)
+        routes.release_pin(row)
     elif d.status == "cancelled":
         _end_active(state, d.ticket_id, "cancelled", event.time)
         row.update(assigned_team=None, assigned_to=None)
+        routes.release_pin(row)
     elif d.status == "reopened":
         row.update(assigned_team=None, assigned_to=None, assigned_at=None, started_at=None, completed_at=None)
         row["customer_rating"] = None
@@ -241,6 +270,18 @@ def _deleted(state: BatchState, event: TicketDeleted) -> None:
 def _noted(state: BatchState, event: Envelope) -> None:
     """Events recorded in the ticket's history only (enrichment, deferrals); the ticket must exist."""
     _ticket(state, event.data.ticket_id)
+
+
+def _pinned(state: BatchState, event: TicketPinned) -> None:
+    row = _ticket(state, event.data.ticket_id)
+    routes.ticket_pinned(state, event, row)
+    _touch(state, row, event)
+
+
+def _unpinned(state: BatchState, event: TicketUnpinned) -> None:
+    row = _ticket(state, event.data.ticket_id)
+    routes.ticket_unpinned(state, event, row)
+    _touch(state, row, event)
 
 
 def _team(state: BatchState, team_id: int) -> Row:
@@ -286,6 +327,8 @@ def _team_created(state: BatchState, event: TeamCreated) -> None:
         "version": 1,
         "created_at": event.time,
         "updated_at": event.time,
+        **{k: list(v) if isinstance(v, list) else v for k, v in DEFAULT_SHIFT.items()},
+        **d.shift_given(),
     }
     state.dirty_teams.add(d.team_id)
 
@@ -298,6 +341,10 @@ def _team_updated(state: BatchState, event: TeamUpdated) -> None:
         if zone is None:
             raise UnknownEntity(f"unknown zone {changes['zone']!r}")
         changes["zone"] = zone
+    if changes.keys() & set(SHIFT_FIELDS):
+        shift = {k: changes.get(k, row.get(k, DEFAULT_SHIFT[k])) for k in SHIFT_FIELDS}
+        if (error := shift_error(shift)) is not None:
+            raise RuleViolation(f"team {row['id']}: {error}")
     row.update(changes)
     _touch_team(state, row, event)
 
@@ -342,6 +389,10 @@ _HANDLERS: dict[type, Any] = {
     TeamStatusChanged: _team_status,
     TeamMetricsUpdated: _team_metrics,
     ZoneConfigured: _zone_configured,
+    TicketPinned: _pinned,
+    TicketUnpinned: _unpinned,
+    TeamPositionReported: routes.position_reported,
+    PlanUpdated: routes.plan_updated,
 }
 
 __all__ = ["ACTIVE_STATUSES", "BatchState", "PermanentError", "apply", "ticket_number_for"]

@@ -17,10 +17,11 @@ import asyncpg
 
 from aiff.errors import ContractViolation, DuplicateIdConflict, PermanentError
 from aiff.events.envelope import Envelope
+from aiff.events.plans import PlanUpdated, TeamPositionReported
 from aiff.events.registry import decode
 from aiff.events.requests import AutoAssignRequested
 from aiff.events.teams import TeamCreated, ZoneConfigured
-from aiff.events.tickets import TicketAssigned, TicketCreated
+from aiff.events.tickets import TicketAssigned, TicketCreated, TicketPinned
 from aiff.projections import fold, writer
 
 log = logging.getLogger(__name__)
@@ -147,17 +148,23 @@ async def _fold_and_write(conn: asyncpg.Connection, fresh: list[Decoded]) -> tup
     ticket_ids: set[int] = set()
     team_ids: set[int] = set()
     numbers: set[str] = set()
+    position_teams: set[int] = set()
+    plan_keys: set[tuple] = set()
     for _, event in fresh:
         data = event.data
         if event.topic_kind == "tickets":
             ticket_ids.add(data.ticket_id)
             if isinstance(event, TicketCreated):
                 numbers.add(data.ticket_number or fold.ticket_number_for(data.ticket_id, event.time))
-            elif isinstance(event, TicketAssigned):
+            elif isinstance(event, TicketAssigned) or (isinstance(event, TicketPinned) and data.team_id is not None):
                 team_ids.add(data.team_id)
         elif event.topic_kind == "teams" and not isinstance(event, ZoneConfigured):
             team_ids.add(data.team_id)
-    state = await writer.load_state(conn, ticket_ids, team_ids, numbers)
+            if isinstance(event, TeamPositionReported):
+                position_teams.add(data.team_id)
+            elif isinstance(event, PlanUpdated):
+                plan_keys.add((data.team_id, data.plan_date))
+    state = await writer.load_state(conn, ticket_ids, team_ids, numbers, position_teams, plan_keys)
 
     rejected: list[Rejected] = []
     history: list[tuple] = []

@@ -15,16 +15,27 @@ TICKET_COLUMNS = (
     "id", "ticket_number", "title", "description", "priority", "status", "category", "assigned_team",
     "assigned_to", "zone", "location", "latitude", "longitude", "customer_name", "created_by",
     "customer_rating", "resolution_notes", "version", "created_at", "updated_at", "assigned_at",
-    "started_at", "due_date", "completed_at",
+    "started_at", "due_date", "completed_at", "window_start", "window_end", "service_minutes", "pinned",
+    "pinned_team", "pinned_sequence", "pinned_date",
 )  # fmt: skip
 TEAM_COLUMNS = (
     "id", "name", "zone", "description", "is_active", "tickets_completed", "customer_rating", "response_time",
     "completion_rate", "efficiency", "status", "base_town", "latitude", "longitude", "skills", "capacity",
-    "members", "version", "created_at", "updated_at",
+    "members", "version", "created_at", "updated_at", "shift_start", "shift_end", "working_days",
+    "lunch_earliest", "lunch_latest", "lunch_minutes", "max_overtime_minutes",
 )  # fmt: skip
 ASSIGNMENT_COLUMNS = (
     "event_id", "ticket_id", "team_id", "assigned_at", "status", "notes", "strategy", "assigned_by",
-    "distance_km", "score", "breakdown", "frozen", "ended_at",
+    "distance_km", "score", "breakdown", "frozen", "ended_at", "planned_start", "eta", "sequence", "plan_date",
+)  # fmt: skip
+POSITION_COLUMNS = ("team_id", "latitude", "longitude", "reported_at", "accuracy_m", "source", "event_id")
+PLAN_COLUMNS = (
+    "team_id", "plan_date", "revision", "strategy", "drive_minutes", "drive_km", "overtime_minutes", "break_start",
+    "break_end", "unserved", "reason", "updated_at", "event_id",
+)  # fmt: skip
+VISIT_COLUMNS = (
+    "team_id", "plan_date", "ticket_id", "sequence", "eta", "planned_start", "planned_end", "travel_minutes",
+    "travel_km", "pinned",
 )  # fmt: skip
 HISTORY_COLUMNS = (
     "event_id", "entity_type", "entity_id", "type", "time", "source", "correlation_id", "topic", "partition",
@@ -34,17 +45,24 @@ HISTORY_COLUMNS = (
 _TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS tmp_tickets (LIKE tickets) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tmp_teams (LIKE teams) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tmp_team_positions (LIKE team_positions) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tmp_plans (LIKE plans) ON COMMIT DELETE ROWS;
 """
 
 
-def _upsert_sql(table: str, columns: Sequence[str]) -> str:
+def _upsert_sql(table: str, columns: Sequence[str], key: Sequence[str] = ("id",)) -> str:
     cols = ", ".join(columns)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "id")
-    return f"INSERT INTO {table} ({cols}) SELECT {cols} FROM tmp_{table} ON CONFLICT (id) DO UPDATE SET {updates}"
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM tmp_{table} "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
 
 
 _UPSERT_TICKETS = _upsert_sql("tickets", TICKET_COLUMNS)
 _UPSERT_TEAMS = _upsert_sql("teams", TEAM_COLUMNS)
+_UPSERT_POSITIONS = _upsert_sql("team_positions", POSITION_COLUMNS, ("team_id",))
+_UPSERT_PLANS = _upsert_sql("plans", PLAN_COLUMNS, ("team_id", "plan_date"))
 
 
 async def prepare_connection(conn: asyncpg.Connection) -> None:
@@ -64,10 +82,29 @@ async def applied_events(conn: asyncpg.Connection, event_ids: list) -> dict:
 
 
 async def load_state(
-    conn: asyncpg.Connection, ticket_ids: set[int], team_ids: set[int], new_numbers: set[str]
+    conn: asyncpg.Connection,
+    ticket_ids: set[int],
+    team_ids: set[int],
+    new_numbers: set[str],
+    position_teams: set[int] = frozenset(),  # type: ignore[assignment]
+    plan_keys: set[tuple] = frozenset(),  # type: ignore[assignment]
 ) -> BatchState:
-    """Read every row a batch touches, in three indexed queries."""
+    """Read every row a batch touches, in one indexed query per table."""
     state = BatchState()
+    if position_teams:
+        for r in await conn.fetch(
+            f"SELECT {', '.join(POSITION_COLUMNS)} FROM team_positions WHERE team_id = ANY($1::int[])", list(position_teams)
+        ):
+            state.positions[r["team_id"]] = dict(r)
+    if plan_keys:
+        keys = list(plan_keys)
+        for r in await conn.fetch(
+            f"SELECT {', '.join(PLAN_COLUMNS)} FROM plans "
+            "WHERE (team_id, plan_date) IN (SELECT * FROM unnest($1::int[], $2::date[]))",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        ):
+            state.plans[(r["team_id"], r["plan_date"])] = dict(r)
     if ticket_ids:
         ids = list(ticket_ids)
         for r in await conn.fetch(f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets WHERE id = ANY($1::bigint[])", ids):
@@ -134,6 +171,7 @@ async def write_state(conn: asyncpg.Connection, state: BatchState, history: list
             "tmp_teams", records=_records(rows, TEAM_COLUMNS, frozenset({"members"})), columns=TEAM_COLUMNS
         )
         await conn.execute(_UPSERT_TEAMS)
+    await _write_routes(conn, state)
     await _bump_sequence(conn, "ticket_id_seq", max((i for i in state.dirty_tickets if i in API_TICKET_IDS), default=0), API_TICKET_IDS)
     await _bump_sequence(conn, "team_id_seq", max((i for i in state.dirty_teams if i in API_TEAM_IDS), default=0), API_TEAM_IDS)
     if state.zone_modes:
@@ -143,6 +181,30 @@ async def write_state(conn: asyncpg.Connection, state: BatchState, history: list
             list(state.zone_modes),
             list(state.zone_modes.values()),
         )
+
+
+async def _write_routes(conn: asyncpg.Connection, state: BatchState) -> None:
+    """Latest positions and replaced team-days: COPY + one upsert each; a team-day's visits are deleted and
+    copied anew (a plan is the whole day)."""
+    if state.dirty_positions:
+        rows = [state.positions[i] for i in state.dirty_positions]
+        await conn.copy_records_to_table("tmp_team_positions", records=_records(rows, POSITION_COLUMNS), columns=POSITION_COLUMNS)
+        await conn.execute(_UPSERT_POSITIONS)
+    if state.dirty_plans:
+        keys = list(state.dirty_plans)
+        rows = [state.plans[k] for k in keys]
+        await conn.copy_records_to_table(
+            "tmp_plans", records=_records(rows, PLAN_COLUMNS, frozenset({"unserved"})), columns=PLAN_COLUMNS
+        )
+        await conn.execute(_UPSERT_PLANS)
+        await conn.execute(
+            "DELETE FROM plan_visits WHERE (team_id, plan_date) IN (SELECT * FROM unnest($1::int[], $2::date[]))",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        )
+        visits = [v for k in keys for v in state.plan_visits.get(k, ())]
+        if visits:
+            await conn.copy_records_to_table("plan_visits", records=_records(visits, VISIT_COLUMNS), columns=VISIT_COLUMNS)
 
 
 async def _bump_sequence(conn: asyncpg.Connection, sequence: str, seen_id: int, api_range: range) -> None:

@@ -27,7 +27,8 @@ from aiff.api.schemas import (
     ZoneName,
 )
 from aiff.api.sql import fetch, fetchrow, one_of
-from aiff.errors import UnknownEntity
+from aiff.errors import ContractViolation, UnknownEntity
+from aiff.events.shifts import SHIFT_FIELDS, shift_error
 from aiff.events.teams import TeamCreated, TeamDeleted, TeamStatusChanged, TeamUpdated, team_event
 from aiff.events.vocabulary import ACTIVE_STATUSES, TeamStatus
 from aiff.projections.schema import teams, tickets, zones
@@ -188,6 +189,8 @@ async def update_team(
     if current is None:
         raise UnknownEntity(f"team {team_id} not found")
     changes = body.model_dump(exclude_none=True, exclude={"status", "status_reason"})
+    if error := shift_error({**{k: getattr(current, k) for k in SHIFT_FIELDS}, **body.shift_given()}):
+        raise ContractViolation(error)
     events = []
     if changes:
         events.append(team_event(TeamUpdated, {"team_id": team_id, **changes}, correlationid=cid, source=API_SOURCE))

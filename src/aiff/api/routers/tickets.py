@@ -375,6 +375,9 @@ async def update_ticket(
     row = await _visible_ticket(conn, principal, ticket_id)
     events = []
     changes = body.model_dump(exclude_none=True, exclude={"status", "notes", "customer_rating"})
+    start, end = changes.get("window_start", row["window_start"]), changes.get("window_end", row["window_end"])
+    if start is not None and end is not None and end <= start:
+        raise ContractViolation(f"window_end {end.isoformat()} must be after window_start {start.isoformat()}")
     if changes:
         events.append(
             ticket_event(TicketUpdated, {"ticket_id": ticket_id, **changes, "updated_by": principal.actor}, correlationid=cid, source=API_SOURCE)
