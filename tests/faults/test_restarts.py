@@ -10,9 +10,13 @@ system of its own (stack, four worker processes, API), and check every promise a
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import signal
+import tempfile
+import time
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -27,6 +31,7 @@ pytestmark = [
 ]
 
 OUTAGE_S = 15
+KEPT_LOGS = Path(tempfile.gettempdir()) / "aiff-drill-logs"
 UPSTREAM_RATE = 40
 API_RATE = 8
 
@@ -50,8 +55,11 @@ def system(tmp_path_factory: pytest.TempPathFactory):
                 drill.run("bash", script, "stop" if script == APP else "down", timeout=120)
             except AssertionError as exc:
                 print(exc)
-        for data in ("kafka", "postgres", "redis"):  # the logs stay for a post-mortem (pytest keeps 3 runs)
+        for data in ("kafka", "postgres", "redis"):
             shutil.rmtree(state / data, ignore_errors=True)
+        kept = KEPT_LOGS / time.strftime("%Y%m%d-%H%M%S")  # for a post-mortem (pytest rotates its temp dirs)
+        shutil.copytree(state / "logs", kept, dirs_exist_ok=True)
+        print(f"drill logs kept in {kept}")
 
 
 async def _outage(system: DrillSystem, service: str, log: list[str]) -> None:
@@ -61,6 +69,7 @@ async def _outage(system: DrillSystem, service: str, log: list[str]) -> None:
 
 
 async def test_broker_and_database_restarts_under_load_keep_every_promise(system: DrillSystem) -> None:
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the load's own client, while the broker is down
     async with httpx.AsyncClient(base_url=system.api, timeout=10) as client:
         login = await client.post("/auth/login", json={"username": "drill", "password": "drill-pass-1"})
         assert login.status_code == 200, login.text
