@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 
-from aiff.api.commands import API_SOURCE, publish_and_wait
+from aiff.api.commands import publish_and_wait
+from aiff.ids import API_SOURCE
 from aiff.api.deps import ConnDep, CorrelationId, CurrentUser, Dispatcher, ResourcesDep, WaiterDep
 from aiff.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
 from aiff.api.routers.teams import TeamIdPath, load_team
