@@ -68,6 +68,7 @@ def test_each_topic_declares_what_upstream_may_publish_and_what_aiff_publishes(d
     assert _payload_types(doc, "requests-in") == {"aiff.assignment.auto_requested.v1"}
     assert _payload_types(doc, "tickets-out") == {
         "aiff.ticket.assigned.v1", "aiff.ticket.unassigned.v1", "aiff.assignment.deferred.v1", "aiff.ticket.enriched.v1",
+        "aiff.ticket.sla_at_risk.v1", "aiff.ticket.sla_breached.v1",
     }  # fmt: skip
     assert _payload_types(doc, "teams-out") == {"aiff.team.metrics_updated.v1", "aiff.plan.updated.v1"}
     assert {op["action"] for name, op in doc["operations"].items() if name.endswith("-out")} == {"send"}

@@ -24,7 +24,8 @@ from aiff.settings import Settings
 
 TOPICS = Topics()
 BOOTSTRAP: str = Settings.model_fields["kafka_bootstrap_servers"].default
-AIFF_PUBLISHES = ("TicketAssigned", "TicketUnassigned", "AssignmentDeferred", "TicketEnriched", "TeamMetricsUpdated", "PlanUpdated")
+AIFF_PUBLISHES = ("TicketAssigned", "TicketUnassigned", "AssignmentDeferred", "TicketEnriched", "TeamMetricsUpdated", "PlanUpdated",
+                  "TicketSlaAtRisk", "TicketSlaBreached")
 """The facts AIFF's consumers derive (the API also publishes the other events, on behalf of its users)."""
 TOPIC_DOCS = {
     "tickets": ("Facts about tickets.", "Ticket id (decimal string), so one ticket's events stay in order on one partition."),

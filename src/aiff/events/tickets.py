@@ -129,6 +129,24 @@ class AssignmentDeferredData(Payload):
     reason: str = Field(max_length=1000, description="e.g. 'no team with skill fiber', 'no capacity within 300 km'.")
 
 
+SlaRiskReason = Literal["planned_late", "unplanned_near_due"]
+
+
+class TicketSlaAtRiskData(Payload):
+    ticket_id: TicketId = Field(description="Ticket whose SLA due time is expected to be missed.")
+    due_date: Time = Field(description="The SLA due time at risk (a changed due date is a new SLA).")
+    expected_at: Time = Field(description="When the work is expected to end: the plan's ETA plus service (planned_end); now when unplanned.")
+    minutes_late_expected: float = Field(description="expected_at minus due_date in minutes; negative when unplanned and the due time is near.")
+    reason: SlaRiskReason = Field(description="planned_late: the plan ends the visit after the due time; unplanned_near_due: no plan and the due time is within the horizon.")
+
+
+class TicketSlaBreachedData(Payload):
+    ticket_id: TicketId = Field(description="Ticket whose SLA due time passed before it was completed.")
+    due_date: Time = Field(description="The SLA due time that passed.")
+    breached_at: Time = Field(description="When the breach happened: the due time itself.")
+    status_at_breach: TicketStatus = Field(description="The ticket's status when the breach was detected.")
+
+
 class _TicketEvent(Envelope):
     topic_kind: ClassVar[str] = "tickets"
 
@@ -185,6 +203,20 @@ class TicketUnpinned(_TicketEvent):
 
     type: Literal["aiff.ticket.unpinned.v1"] = "aiff.ticket.unpinned.v1"
     data: TicketUnpinnedData
+
+
+class TicketSlaAtRisk(_TicketEvent):
+    """The SLA consumer expects the ticket's due time to be missed (published at most once per ticket and due date)."""
+
+    type: Literal["aiff.ticket.sla_at_risk.v1"] = "aiff.ticket.sla_at_risk.v1"
+    data: TicketSlaAtRiskData
+
+
+class TicketSlaBreached(_TicketEvent):
+    """The ticket's due time passed while it was still open (published at most once per ticket and due date)."""
+
+    type: Literal["aiff.ticket.sla_breached.v1"] = "aiff.ticket.sla_breached.v1"
+    data: TicketSlaBreachedData
 
 
 def ticket_subject(ticket_id: int) -> str:

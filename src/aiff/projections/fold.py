@@ -32,6 +32,8 @@ from aiff.events.tickets import (
     TicketDeleted,
     TicketEnriched,
     TicketPinned,
+    TicketSlaAtRisk,
+    TicketSlaBreached,
     TicketStatusChanged,
     TicketUnassigned,
     TicketUnpinned,
@@ -268,7 +270,7 @@ def _deleted(state: BatchState, event: TicketDeleted) -> None:
 
 
 def _noted(state: BatchState, event: Envelope) -> None:
-    """Events recorded in the ticket's history only (enrichment, deferrals); the ticket must exist."""
+    """Events recorded in the ticket's history only (enrichment, deferrals, SLA clocks); the ticket must exist."""
     _ticket(state, event.data.ticket_id)
 
 
@@ -383,6 +385,8 @@ _HANDLERS: dict[type, Any] = {
     TicketDeleted: _deleted,
     TicketEnriched: _noted,
     AssignmentDeferred: _noted,
+    TicketSlaAtRisk: _noted,
+    TicketSlaBreached: _noted,
     TeamCreated: _team_created,
     TeamUpdated: _team_updated,
     TeamDeleted: _team_deleted,
