@@ -1,0 +1,1 @@
+"""SLA clocks: when a ticket's due time is at risk or passed, published once per ticket and due date."""
