@@ -72,7 +72,7 @@ case "${1:-}" in
   start)
     # Four processes, so that CPU-heavy work never delays the projector or the live feed: the projector, the
     # live feed (latency-critical: Kafka -> Redis), the assignment engine (its solves), and analytics + AI
-    # (models, reports). Only the live feed and the API (with Kafka and Redis) are on a dispatcher's screen's path,
+    # (models, reports) + SLA clocks. Only the live feed and the API (with Kafka and Redis) are on a dispatcher's screen's path,
     # so the rest runs at a lower CPU priority: the projector at nice 5 (and Postgres, see stack.sh), the engine at
     # nice 10 under the `batch` policy, analytics + AI under the `idle` policy (they run when the cores are
     # otherwise free; AIFF_INSIGHT_POLICY=other turns it off). When the cores are busy the screens go first; the
@@ -84,7 +84,7 @@ case "${1:-}" in
     # shellcheck disable=SC2086
     [ -n "${AIFF_ENGINE_WORKERS-assignment}" ] && start_worker worker-engine 2 "${AIFF_ENGINE_NICE:-10}" "${AIFF_ENGINE_POLICY:-batch}" ${AIFF_ENGINE_WORKERS-assignment}
     # shellcheck disable=SC2086
-    [ -n "${AIFF_INSIGHT_WORKERS-analytics ai}" ] && start_worker worker-insights 3 "${AIFF_INSIGHT_NICE:-15}" "${AIFF_INSIGHT_POLICY:-idle}" ${AIFF_INSIGHT_WORKERS-analytics ai}
+    [ -n "${AIFF_INSIGHT_WORKERS-analytics ai sla}" ] && start_worker worker-insights 3 "${AIFF_INSIGHT_NICE:-15}" "${AIFF_INSIGHT_POLICY:-idle}" ${AIFF_INSIGHT_WORKERS-analytics ai sla}
     if "$BIN/python" -c "import aiff.api.serve" 2>/dev/null; then
       start_one api "$BIN/aiff" api --port "$PORT"
       wait_for api 60 "curl -fs -o /dev/null http://127.0.0.1:$PORT/health"

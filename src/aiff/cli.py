@@ -24,6 +24,7 @@ CONSUMERS: dict[str, str] = {
     "assignment": "aiff.consumers.assignment",
     "analytics": "aiff.consumers.analytics",
     "ai": "aiff.consumers.ai",
+    "sla": "aiff.consumers.sla",
     "live": "aiff.consumers.live",
 }
 

@@ -121,6 +121,15 @@ class Settings(BaseSettings):
         description="The optimal strategy re-solves the assigned-but-unstarted tickets at most this often (0: every window).",
     )
 
+    sla_risk_horizon_minutes: float = Field(
+        60.0, alias="AIFF_SLA_RISK_HORIZON_MINUTES", ge=0,
+        description="An unplanned open ticket is at risk once its due time is this close.",
+    )
+    sla_tick_s: float = Field(
+        10.0, alias="AIFF_SLA_TICK_S", gt=0,
+        description="How often the SLA consumer checks the clocks for due times that passed without an event.",
+    )
+
     openai_api_key: str = Field("", description="When set, the assistant uses an OpenAI-compatible model.")
     openai_base_url: str = Field("", description="Any OpenAI-compatible endpoint.")
     openai_model: str = Field("gpt-4o-mini", alias="AIFF_OPENAI_MODEL")

@@ -51,5 +51,5 @@ def test_app_services_set_every_connection_variable_the_settings_read() -> None:
 def test_worker_runs_every_consumer() -> None:
     command = COMPOSE["services"]["worker"]["command"]
     text = " ".join(command) if isinstance(command, list) else command
-    for consumer in ("projector", "assignment", "analytics", "ai", "live"):
+    for consumer in ("projector", "assignment", "analytics", "ai", "sla", "live"):
         assert consumer in text

@@ -210,6 +210,18 @@ plan_visits = Table(
     Index("idx_plan_visits_ticket", "ticket_id"),
 )
 
+sla_clocks = Table(
+    "sla_clocks",
+    metadata,
+    Column("ticket_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("due_date", DateTime(timezone=True), nullable=False),
+    Column("open", Boolean, nullable=False, server_default=text("true")),
+    Column("at_risk_event_id", UUID(as_uuid=True)),
+    Column("at_risk_at", DateTime(timezone=True)),
+    Column("breached_event_id", UUID(as_uuid=True)),
+    Column("breached_at", DateTime(timezone=True)),
+)
+
 analytics = Table(
     "analytics",
     metadata,
