@@ -72,12 +72,16 @@ class SlaConsumer(BatchConsumer):
         super().__init__(*args, **kwargs)
         self.horizon = horizon
         self.tick_s = tick_s
+        self.ticks = 0
+        """Ticks completed (committed) since start."""
 
     async def tick(self) -> list[Envelope]:
         """One look at the clocks outside any batch: breaches (and near-due risks) of tickets no event touched."""
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                return await evaluate_and_publish(conn, self._publisher, set(), self.horizon)
+                events = await evaluate_and_publish(conn, self._publisher, set(), self.horizon)
+        self.ticks += 1
+        return events
 
     async def tick_periodically(self, stop: asyncio.Event) -> None:
         """Every `tick_s` until `stop`; an outage or an error is logged and the next tick tries again."""
