@@ -116,8 +116,10 @@ async def test_breaches_and_risks_once_and_not_again_after_a_restart(resources):
     assert clocks[301]["breached_event_id"] is not None and clocks[303]["breached_event_id"] is None
     assert not clocks[304]["open"] and clocks[304]["breached_event_id"] is None and clocks[304]["at_risk_event_id"] is None
 
-    # Restart: the timers come back from the table; the clocks that already fired stay quiet. A new overdue ticket
-    # shows the restarted consumer is applying batches, and a few ticks show its timer ran.
+    # Restart, re-reading the whole log (its positions dropped, as after a replay): every ticket is looked at
+    # again, the timers come back from the table, and the clocks that already fired stay quiet. A new overdue
+    # ticket shows the restarted consumer is applying batches, and a few ticks show its timer ran.
+    await pool.execute("DELETE FROM projection_positions WHERE projection = $1", sla.config.name)
     await resources.publisher.publish_many([created(305, now - 2 * timedelta(hours=1), now - timedelta(hours=1))])
     again = sla_consumer.build(resources, tick_s=TICK_S)
     async with running(projector_consumer.build(resources), again):
