@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -141,3 +141,20 @@ def test_an_assignment_to_a_team_that_does_not_exist_is_refused_and_changes_noth
     with pytest.raises(UnknownEntity, match="unknown team 987654"):
         apply(state, assigned(team=987654))
     assert state.tickets[1] == before and state.new_assignments == [] and state.active == {}
+
+
+def test_sla_events_are_history_only_and_need_the_ticket() -> None:
+    from aiff.sla.clock import TicketView, decide
+
+    state = BatchState()
+    apply(state, created(9))
+    before = dict(state.tickets[9])
+    due = state.tickets[9]["due_date"]
+    view = TicketView(9, "open", due, planned_end=due.replace(year=due.year + 1))
+    risk = decide(view, None, T, timedelta(hours=1)).events[0]
+    breach = decide(view, None, due, timedelta(hours=1)).events[0]
+    for event in (risk, breach):
+        apply(state, event)
+        assert state.tickets[9] == before
+        with pytest.raises(UnknownEntity, match="unknown ticket 10"):
+            apply(state, event.model_copy(update={"data": event.data.model_copy(update={"ticket_id": 10})}))
