@@ -32,9 +32,14 @@ class ProjectorConsumer(BatchConsumer):
         self._held: set[TopicPartition] = set()
 
     async def on_assigned(self, assigned: set[TopicPartition]) -> None:
-        await super().on_assigned(assigned)
         consumer = self.kafka
         assert consumer is not None
+        # Paused before anything is awaited: while the positions and log ends are looked up, the fetcher runs and
+        # the consume loop could otherwise hand out ticket records ahead of the teams.
+        others = {tp for tp in assigned if tp.topic != self.first_topic}
+        if others:
+            consumer.pause(*others)
+        await super().on_assigned(assigned)
         first = [tp for tp in assigned if tp.topic == self.first_topic]
         try:
             ends = await consumer.end_offsets(first) if first else {}
@@ -42,9 +47,10 @@ class ProjectorConsumer(BatchConsumer):
             log.warning("projector: teams log end unknown (%s); not waiting for the teams topic", exc)
             ends = {}
         self._gate = {tp: end for tp, end in ends.items() if await consumer.position(tp) < end}
-        self._held = {tp for tp in assigned if tp.topic != self.first_topic} if self._gate else set()
+        self._held = others if self._gate else set()
+        if not self._gate and others:
+            consumer.resume(*others)
         if self._held:
-            consumer.pause(*self._held)
             log.info("projector: other topics wait until the teams topic reached %s", {str(tp): o for tp, o in self._gate.items()})
 
     async def handle_batch(self, records: list[Record]) -> None:
