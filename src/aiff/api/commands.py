@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from aiokafka.errors import KafkaError
-
-from aiff.bootstrap import Resources
 from aiff.api.readyourwrites import PositionWaiter
-from aiff.bootstrap import is_outage
-from aiff.errors import TransientError
+from aiff.bootstrap import Resources, is_outage
 from aiff.events.envelope import Envelope
 
 log = logging.getLogger(__name__)
@@ -17,11 +13,8 @@ log = logging.getLogger(__name__)
 
 async def publish(resources: Resources, event: Envelope):  # -> RecordMetadata
     """Publish one event; Kafka unavailable for `AIFF_KAFKA_PUBLISH_TIMEOUT_S` answers 503 with `Retry-After`
-    (the publisher retries and replaces a failed producer within that time)."""
-    try:
-        return await resources.publisher.publish(event)
-    except KafkaError as exc:
-        raise TransientError(f"event bus unavailable: {exc.__class__.__name__}") from exc
+    (the publisher retries and replaces a failed producer within that time, then raises EventBusUnavailable)."""
+    return await resources.publisher.publish(event)
 
 
 async def publish_and_wait(resources: Resources, waiter: PositionWaiter, events: list[Envelope]) -> bool:

@@ -268,9 +268,6 @@ class BatchConsumer:
         """Hook for consumers with work in flight beyond the handler (the live feed's pipelined publish)."""
 
     async def apply_with_retry(self, records: list[Record]) -> None:
-        await self._apply_with_retry(records)
-
-    async def _apply_with_retry(self, records: list[Record]) -> None:
         """Apply a batch for as long as it takes: an outage (Kafka, Postgres, Redis down) is retried with capped
         backoff and never ends the worker; a batch that keeps failing for another reason is split to find the
         record(s) that cause it, which are dead-lettered so that the rest of the partition moves on."""
