@@ -18,6 +18,7 @@ import typer
 
 from aiff import logs
 from aiff.settings import get_settings
+from aiff.tools import replay_cli
 
 CONSUMERS: dict[str, str] = {
     "projector": "aiff.consumers.projector",
@@ -43,6 +44,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(users_app, name="users")
+replay_cli.register(app)
 
 _verbose = False
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -242,17 +244,6 @@ def seed(
 
     _tool_logging()
     _exit(cmd_seed(seed=seed, teams=teams, tickets=tickets, days=days, if_empty=if_empty, wait=wait))
-
-
-@app.command()
-def replay(
-    verify: Annotated[bool, typer.Option("--verify", help="Rebuild into a scratch schema and compare with the live one.")] = False,
-) -> None:
-    """Rebuild projections from the start of the log (stop the workers first, unless --verify)."""
-    from aiff.tools.replay import cmd_replay
-
-    _tool_logging()
-    _exit(cmd_replay(verify))
 
 
 @app.command()

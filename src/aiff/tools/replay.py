@@ -1,103 +1,166 @@
-"""`aiff replay`: rebuild the projector's read models from the start of the log.
+"""`aiff replay <projection…>|all [--verify]`: rebuild read models from offset 0 while the live ones keep serving.
 
-`--verify` rebuilds into a scratch schema beside the live one, with its own position, and compares every
-projected table row by row (zero differences expected); the live system keeps running. Without it, the
-projector's tables and position are cleared so that `aiff worker projector` rebuilds them from offset 0
-(stop the workers first).
+The rebuild goes into a shadow schema (`projections.shadow`), follows the live projector's positions, then swaps
+the tables in one transaction at exactly those positions (the live projector is held for that moment only and
+carries on from its own positions), and drops the old tables. `--verify` builds the same way but, instead of
+swapping, compares the shadow with the live tables while the live projector is held at the same positions:
+row counts, a checksum per table, and every differing key.
+
+Only the projector is a pure projection: the other consumers (analytics, ai, sla) publish events as they go, so
+replaying them would publish again; `all` means every replayable projection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-import uuid
+import time
+from dataclasses import dataclass
 
 import asyncpg
 
-from aiff.bootstrap import open_resources
-from aiff.consumers import projector
-from aiff.events.topics import end_offsets
-from aiff.projections import migrate
-from aiff.settings import get_settings
-from aiff.tools.catchup import wait_caught_up
+from aiff.events.topics import Topics
+from aiff.projections import snapshots
+from aiff.projections.shadow import PROJECTION, Shadow, live_positions
+from aiff.settings import Settings, get_settings
 from aiff.tools.progress import Bar
 
-PROJECTED_TABLES = {
+REPLAYABLE = ("projector",)
+
+
+@dataclass(frozen=True)
+class Compared:
+    """One table of `--verify`: the live and rebuilt row counts and checksums, and the keys whose rows differ."""
+
+    table: str
+    live: tuple[int, str]
+    rebuilt: tuple[int, str]
+    keys: list[tuple[str, str]]
+    """(key, how it differs: 'only live' / 'only rebuilt' / 'different')."""
+
+    @property
+    def same(self) -> bool:
+        return self.live == self.rebuilt and not self.keys
+
+
+COMPARED_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "tickets": ("id", ()),
     "teams": ("id", ()),
     "assignments": ("event_id", ("id",)),
     "event_history": ("event_id", ("applied_at",)),
     "zones": ("name", ("updated_at",)),
+    "team_positions": ("team_id", ()),
+    "plans": ("team_id, plan_date", ()),
+    "plan_visits": ("team_id, plan_date, sequence", ()),
 }
+"""Per table: its key and the columns that legitimately differ in a rebuild (serials, wall-clock stamps)."""
 
 
-async def _checksum(conn: asyncpg.Connection, schema: str, table: str, order: str, exclude: tuple[str, ...]) -> tuple[int, str]:
+async def _row_expr(conn: asyncpg.Connection, schema: str, table: str, exclude: tuple[str, ...]) -> str:
     cols = [
         r["column_name"]
         for r in await conn.fetch(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
-            schema,
-            table,
-        )
+            schema, table,
+        )  # fmt: skip
         if r["column_name"] not in exclude
     ]
-    row = "ROW(" + ", ".join(f'"{c}"' for c in cols) + ")::text"
-    rec = await conn.fetchrow(f'SELECT count(*) AS n, coalesce(md5(string_agg({row}, \'|\' ORDER BY "{order}")), \'\') AS h FROM "{schema}"."{table}"')
-    return rec["n"], rec["h"]
+    return "ROW(" + ", ".join(f'x."{c}"' for c in cols) + ")::text"
 
 
-async def verify() -> int:
-    settings = get_settings()
-    scratch = f"replay_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(settings.asyncpg_dsn)
-    live_schema = await admin.fetchval("SELECT current_schema()")
-    await admin.execute(f"CREATE SCHEMA {scratch}")
+async def compare(conn: asyncpg.Connection, live_schema: str, shadow_schema: str, max_keys: int = 10_000) -> list[Compared]:
+    """Compare every projected table of two schemas: counts, md5 checksums, differing keys."""
+    out = []
+    for table, (key, exclude) in COMPARED_TABLES.items():
+        row = await _row_expr(conn, live_schema, table, exclude)
+        key_expr = "ROW(" + ", ".join(f"x.{k.strip()}" for k in key.split(",")) + ")::text"
+        sums = []
+        for schema in (live_schema, shadow_schema):
+            rec = await conn.fetchrow(
+                f"SELECT count(*) AS n, coalesce(md5(string_agg({row}, '|' ORDER BY {key_expr})), '') AS h FROM \"{schema}\".\"{table}\" x"
+            )
+            sums.append((rec["n"], rec["h"]))
+        keys: list[tuple[str, str]] = []
+        if sums[0] != sums[1]:
+            rows = await conn.fetch(
+                f"""SELECT coalesce(l.k, r.k) AS k, CASE WHEN r.k IS NULL THEN 'only live' WHEN l.k IS NULL THEN 'only rebuilt'
+                           ELSE 'different' END AS how
+                    FROM (SELECT {key_expr} AS k, md5({row}) AS h FROM "{live_schema}"."{table}" x) l
+                    FULL JOIN (SELECT {key_expr} AS k, md5({row}) AS h FROM "{shadow_schema}"."{table}" x) r ON l.k = r.k
+                    WHERE l.h IS DISTINCT FROM r.h ORDER BY 1 LIMIT {max_keys}"""
+            )
+            keys = [(r["k"], r["how"]) for r in rows]
+        out.append(Compared(table, sums[0], sums[1], keys))
+    return out
+
+
+def print_comparison(results: list[Compared]) -> int:
+    """Print the table of `--verify` and every differing key; returns how many tables differ."""
+    differing = 0
+    for c in results:
+        differing += not c.same
+        print(f"  {c.table:<15} live {c.live[0]:>9,} rows {c.live[1][:8] or '-':>8}   rebuilt {c.rebuilt[0]:>9,} rows "
+              f"{c.rebuilt[1][:8] or '-':>8}   {'identical' if c.same else 'DIFFERENT'}")  # fmt: skip
+        for key, how in c.keys:
+            print(f"    {c.table} {key}: {how}")
+    print("verify: zero differences" if not differing else f"verify: {differing} table(s) differ")
+    return differing
+
+
+async def replay(settings: Settings, *, verify: bool = False, progress: bool = True) -> tuple[int, dict[str, float]]:
+    """Rebuild the projector into a shadow schema; swap it in (or, with `verify`, compare). Returns (exit code, figures)."""
+    topics = Topics(settings.topic_prefix)
+    live = await asyncpg.connect(settings.asyncpg_dsn)
+    shadow: Shadow | None = None
+    figures: dict[str, float] = {}
     try:
-        url = f"{settings.database_url}{'&' if '?' in settings.database_url else '?'}search_path={scratch}"
-        await asyncio.to_thread(migrate.upgrade, url)
-        scratch_settings = settings.model_copy(update={"database_url": url})
-        async with open_resources(scratch_settings) as res:
-            ends = await end_offsets(settings.kafka_bootstrap_servers, res.topics.domain)
-            total = sum(ends.values())
-            print(f"replay: rebuilding from {total:,} records into schema {scratch}", file=sys.stderr)
-            stop = asyncio.Event()
-            consumer = projector.build(res, name=f"replay-{scratch}")
-            with Bar("replay: rebuilt", total, unit="records") as bar:  # begun before the consumer: it counts all
-                task = asyncio.create_task(consumer.run(stop))
-                try:
-                    await wait_caught_up(res.pool, settings.kafka_bootstrap_servers, res.topics.domain,
-                                         projection=f"replay-{scratch}", bar=bar)
-                finally:
-                    stop.set()
-                    await task
-        differences = 0
-        for table, (order, exclude) in PROJECTED_TABLES.items():
-            live = await _checksum(admin, live_schema, table, order, exclude)
-            rebuilt = await _checksum(admin, scratch, table, order, exclude)
-            same = live == rebuilt
-            differences += not same
-            print(f"  {table:<14} live {live[0]:>9,} rows   rebuilt {rebuilt[0]:>9,} rows   {'identical' if same else 'DIFFERENT'}")
-        print("verify: zero differences" if not differences else f"verify: {differences} table(s) differ (the live projector may still be behind)")
-        return 0 if not differences else 1
+        live_schema = await live.fetchval("SELECT current_schema()")
+        shadow = Shadow(
+            dsn=settings.asyncpg_dsn.partition("?")[0], database_url=settings.database_url, live_schema=live_schema,
+            teams_topic=topics.teams, topics=topics.domain, bootstrap=settings.kafka_bootstrap_servers,
+            batch_size=settings.projector_batch_size,
+        )  # fmt: skip
+        await shadow.open()
+        target = await live_positions(live, PROJECTION, shadow.partitions)
+        total = sum(target.values())
+        print(f"replay: rebuilding the projector from {total:,} records into schema {shadow.name}", file=sys.stderr)
+        with Bar("replay: rebuilt", total, unit="records") as bar:
+            shadow.on_progress = lambda n: bar.update(n, total=max(bar.total or 0, n))
+            started = time.perf_counter()
+            await shadow.apply_until(target)
+            await shadow.catch_up(live)
+            figures["seconds"] = time.perf_counter() - started
+            figures["records"] = shadow.applied
+        figures["rate"] = shadow.applied / max(figures["seconds"], 1e-6)
+        if verify:
+            async with live.transaction():  # the live projector waits on its positions while both are compared
+                target = await live_positions(live, PROJECTION, shadow.partitions, lock=True)
+                await shadow.apply_until(target)
+                results = await compare(live, live_schema, shadow.name)
+            return (1 if print_comparison(results) else 0), figures
+        stored = 0
+
+        async def snapshot(conn: asyncpg.Connection) -> None:
+            nonlocal stored
+            stored = await snapshots.take(conn)
+
+        await snapshots.take(shadow.conn)  # most of the history, before the live projector is held
+        _, held = await shadow.swap_in(live, before_swap=snapshot)
+        figures["held_s"] = held
+        print(f"replay: swapped in at the live projector's positions (projector held {held * 1000:.0f} ms); old tables dropped")
+        return 0, figures
     finally:
-        await admin.execute(f"DROP SCHEMA {scratch} CASCADE")
-        await admin.close()
+        if shadow is not None:
+            await shadow.close()
+        await live.close()
 
 
-async def reset() -> int:
-    settings = get_settings()
-    conn = await asyncpg.connect(settings.asyncpg_dsn)
-    try:
-        async with conn.transaction():
-            await conn.execute("TRUNCATE tickets, teams, assignments, event_history")
-            await conn.execute("UPDATE zones SET assignment_mode = 'auto'")
-            await conn.execute("DELETE FROM projection_positions WHERE projection = 'projector'")
-    finally:
-        await conn.close()
-    print("replay: projector tables and position cleared; start `aiff worker projector` to rebuild from offset 0")
-    return 0
-
-
-def cmd_replay(verify_only: bool = False) -> int:
-    """Entry point of `aiff replay` (`--verify`: rebuild beside the live tables and compare)."""
-    return asyncio.run(verify() if verify_only else reset())
+def cmd_replay(projections: list[str], verify_only: bool = False) -> int:
+    """Entry point of `aiff replay` (`--verify`: rebuild beside the live tables and compare, no swap)."""
+    names = list(REPLAYABLE) if not projections or "all" in projections else projections
+    unknown = [n for n in names if n not in REPLAYABLE]
+    if unknown:
+        print(f"replay: cannot replay {', '.join(unknown)}; replayable: {', '.join(REPLAYABLE)} (the others publish events)", file=sys.stderr)
+        return 2
+    code, _ = asyncio.run(replay(get_settings(), verify=verify_only))
+    return code

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import desc, func, select
 
 from aiff.ids import API_SOURCE
+from aiff.api.asof import AsOf, board_as_of, on_board
 from aiff.api.commands import publish, publish_and_wait
 from aiff.api.deps import ConnDep, CorrelationId, CurrentUser, Dispatcher, ResourcesDep, WaiterDep
 from aiff.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
@@ -158,8 +159,9 @@ async def list_tickets(
     q: Annotated[Text | None, Query(max_length=200, description="Text in title, description, number or location.")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    as_of: AsOf = None,
 ) -> Response:
-    """Newest first (ties broken by id). Field users see only their team's tickets."""
+    """Newest first (ties broken by id). Field users see only their team's tickets. `as_of`: as the board was then."""
     filters: list[str] = []
     args: list[Any] = []
     if status is not None:
@@ -181,15 +183,18 @@ async def list_tickets(
         filters.append("q")
         args.append(_like(q))
     page_sql, count_sql = _list_sql(tuple(filters))
-    rows = await conn.fetch(page_sql, *args, limit, (page - 1) * limit)
-    items = []
-    total = 0
-    for r in rows:
-        item = dict(r)
-        total = item.pop(_TOTAL)
-        items.append(item)
-    if not rows and page > 1:
-        total = await conn.fetchval(count_sql, *args)
+    if as_of is not None:
+        page_sql, count_sql = on_board(page_sql), on_board(count_sql)
+    async with board_as_of(conn, as_of):
+        rows = await conn.fetch(page_sql, *args, limit, (page - 1) * limit)
+        items = []
+        total = 0
+        for r in rows:
+            item = dict(r)
+            total = item.pop(_TOTAL)
+            items.append(item)
+        if not rows and page > 1:
+            total = await conn.fetchval(count_sql, *args)
     return _json_response(
         TicketPage.model_validate(
             {"items": items, "total": total, "page": page, "limit": limit, "pages": math.ceil(total / limit) if total else 0}
@@ -198,10 +203,14 @@ async def list_tickets(
 
 
 @router.get("/analytics/overview", response_model=TicketOverview, summary="Ticket KPIs")
-async def overview(_: CurrentUser, conn: ConnDep) -> TicketOverview:
-    """Counts by status, priority and zone; SLA compliance and mean times, from the tickets projection."""
-    totals = await conn.fetchrow(
-        """SELECT count(*) AS total,
+async def overview(_: CurrentUser, conn: ConnDep, as_of: AsOf = None) -> TicketOverview:
+    """Counts by status, priority and zone; SLA compliance and mean times, from the tickets projection (`as_of`: as
+    the board was then, overdue counted at that instant)."""
+    async with board_as_of(conn, as_of):
+        return await _overview(conn, as_of)
+
+
+_OVERVIEW_SQL = """SELECT count(*) AS total,
                   count(*) FILTER (WHERE status IN ('open','reopened','assigned','in_progress')) AS open,
                   count(*) FILTER (WHERE status IN ('open','reopened','assigned','in_progress') AND due_date < now()) AS overdue,
                   100.0 * count(*) FILTER (WHERE completed_at IS NOT NULL AND completed_at <= due_date)
@@ -213,10 +222,17 @@ async def overview(_: CurrentUser, conn: ConnDep) -> TicketOverview:
                         FILTER (WHERE status IN ('completed','closed')) AS mean_resolution_hours,
                   avg(customer_rating) AS avg_customer_rating
            FROM tickets"""
-    )
+
+
+async def _overview(conn: asyncpg.Connection, as_of: Any) -> TicketOverview:
+    if as_of is None:
+        totals = await conn.fetchrow(_OVERVIEW_SQL)
+    else:
+        totals = await conn.fetchrow(on_board(_OVERVIEW_SQL).replace("now()", "$1::timestamptz"), as_of)
     groups: dict[str, dict[str, int]] = {}
     for col in ("status", "priority", "zone"):
-        rows = await conn.fetch(f"SELECT coalesce({col}, 'unknown') AS k, count(*) AS n FROM tickets GROUP BY 1 ORDER BY 1")
+        sql = f"SELECT coalesce({col}, 'unknown') AS k, count(*) AS n FROM tickets GROUP BY 1 ORDER BY 1"
+        rows = await conn.fetch(on_board(sql) if as_of is not None else sql)
         groups[col] = {r["k"]: r["n"] for r in rows}
     values = {k: (float(v) if v is not None and k not in ("total", "open", "overdue") else v) for k, v in dict(totals).items()}
     return TicketOverview(**values, by_status=groups["status"], by_priority=groups["priority"], by_zone=groups["zone"])
@@ -257,8 +273,10 @@ async def performance(
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail, summary="One ticket with its active assignment", responses={**NOT_FOUND})
-async def get_ticket(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep) -> Response:
-    row = await conn.fetchrow(_TICKET_WITH_ASSIGNMENT_SQL, ticket_id)
+async def get_ticket(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep, as_of: AsOf = None) -> Response:
+    """`as_of`: the ticket as it was then (404 when it did not exist yet or was deleted by then)."""
+    async with board_as_of(conn, as_of):
+        row = await conn.fetchrow(on_board(_TICKET_WITH_ASSIGNMENT_SQL) if as_of else _TICKET_WITH_ASSIGNMENT_SQL, ticket_id)
     if row is None:
         raise UnknownEntity(f"ticket {ticket_id} not found")
     _check_visible(principal, row)
