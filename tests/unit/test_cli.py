@@ -63,7 +63,9 @@ def test_seed_options_as_make_up_passes_them(calls: dict[str, object]) -> None:
 
 def test_tool_options_reach_the_tools(calls: dict[str, object]) -> None:
     assert runner.invoke(cli.app, ["replay", "--verify"]).exit_code == 0
-    assert calls["cmd_replay"] == ((True,), {})
+    assert calls["cmd_replay"] == ((["all"], True), {})
+    assert runner.invoke(cli.app, ["replay", "projector"]).exit_code == 0
+    assert calls["cmd_replay"] == ((["projector"], False), {})
     assert runner.invoke(cli.app, ["dlq", "list", "--limit", "5", "--json"]).exit_code == 0
     assert calls["list_letters"] == ((5, True), {})
     assert runner.invoke(cli.app, ["dlq", "list", "--limit", "0"]).exit_code == 0
