@@ -14,6 +14,7 @@ and then resolves the name to the new one: never an empty or half-built table.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 import uuid
@@ -81,6 +82,7 @@ class Shadow:
     _kafka: AIOKafkaConsumer | None = None
     _conn: asyncpg.Connection | None = None
     _partitions: list[TP] = field(default_factory=list)
+    _batches: int = 0
 
     @property
     def url(self) -> str:
@@ -195,6 +197,9 @@ class Shadow:
             await positions.advance(conn, PROJECTION, nexts)
         self.positions.update(nexts)
         self.applied += len(records)
+        self._batches += 1
+        if not gc.isenabled() and self._batches % 20 == 0:  # as the consumers do when `aiff worker` disabled it
+            gc.collect()
         if self.on_progress is not None:
             self.on_progress(self.applied)
 
