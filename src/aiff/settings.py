@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(9108, alias="AIFF_WORKER_METRICS_PORT", description="0 disables the workers' /metrics.")
     projector_batch_size: int = Field(5000, alias="AIFF_PROJECTOR_BATCH_SIZE", ge=1)
     projector_batch_timeout_ms: int = Field(50, alias="AIFF_PROJECTOR_BATCH_TIMEOUT_MS", ge=1)
+    snapshot_interval_s: float = Field(
+        600.0, alias="AIFF_SNAPSHOT_INTERVAL_S", ge=0,
+        description="How often the projector worker extends the time-travel snapshots (0: never; `aiff snapshots take`).",
+    )
     projector_window_ms: int = Field(
         20, alias="AIFF_PROJECTOR_WINDOW_MS", ge=0,
         description="The broker holds the projector's fetch up to this long (unless 64 KiB arrived): under a trickle "

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
-from aiff.bootstrap import Resources
+from aiff.bootstrap import Resources, is_outage
 from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
+from aiff.projections import snapshots
 from aiff.projections.projector import Record, project_batch
 
 log = logging.getLogger(__name__)
@@ -25,9 +27,10 @@ class ProjectorConsumer(BatchConsumer):
     paused until the teams partitions reached their log end of that moment; later, each batch applies its team
     records first (the order within each partition is kept)."""
 
-    def __init__(self, *args: object, first_topic: str, **kwargs: object) -> None:
+    def __init__(self, *args: object, first_topic: str, snapshot_every_s: float = 0.0, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.first_topic = first_topic
+        self.snapshot_every_s = snapshot_every_s
         self._gate: dict[TopicPartition, int] = {}
         self._held: set[TopicPartition] = set()
 
@@ -70,6 +73,25 @@ class ProjectorConsumer(BatchConsumer):
         self._gate, self._held = {}, set()
 
 
+    async def mirror_positions_periodically(self, stop: asyncio.Event) -> None:
+        """The runner's periodic task; this one also extends the time-travel snapshots (`projections.snapshots`)."""
+        await asyncio.gather(super().mirror_positions_periodically(stop), self._snapshot_periodically(stop))
+
+    async def _snapshot_periodically(self, stop: asyncio.Event) -> None:
+        while self.snapshot_every_s > 0 and not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), self.snapshot_every_s)
+            except TimeoutError:
+                try:
+                    async with self._pool.acquire() as conn:
+                        stored = await snapshots.take(conn)
+                    if stored:
+                        log.info("projector: %d time-travel snapshot(s) stored", stored)
+                except Exception as exc:  # noqa: BLE001 - snapshots only speed up `as_of`; the next run retries
+                    level = logging.WARNING if is_outage(exc) else logging.ERROR
+                    log.log(level, "projector: snapshots failed (%s: %s); retrying in %.0fs", type(exc).__name__, exc, self.snapshot_every_s)
+
+
 def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     """The projector: large batches (bulk writes are the whole game), dead-letters what it refuses.
 
@@ -80,4 +102,5 @@ def build(resources: Resources, name: str = NAME) -> BatchConsumer:
     s = resources.settings
     window = fetch_window(s.projector_window_ms, WINDOW_FILL_BYTES)
     config = consumer_config(s, name, resources.topics.domain, dead_letter=True, **window)
-    return ProjectorConsumer(config, resources.pool, resources.publisher, project_batch, first_topic=resources.topics.teams)
+    return ProjectorConsumer(config, resources.pool, resources.publisher, project_batch, first_topic=resources.topics.teams,
+                             snapshot_every_s=s.snapshot_interval_s if name == NAME else 0.0)  # fmt: skip

@@ -4,16 +4,16 @@
 (`fold.apply`), every applied event of `event_history` with snapshot.at < time <= t, in event-time order (ties:
 team facts first, then log position). A snapshot is that same fold up to its `at`, so an answer equals a fold of
 the whole history cut at `t`. Memory and time are bounded by the board's size plus the events after the
-snapshot: `take` stores one at the first hour mark after at least `min_events` events (compressed, columnar
-JSON), so at most that many events plus an hour's worth are folded per answer.
+snapshot: `take` stores one at the first hour mark after at least `min_events` events, or a fifth of the board's
+tickets when that is more (so a large board is not stored over and over), as compressed columnar JSON; an answer
+folds at most that many events plus an hour's worth.
 
-Late events (applied after a snapshot covering their time was taken) invalidate the snapshots from their
-time on; `take` finds them through `event_history.applied_at` and rebuilds.
+Late events (applied after a snapshot covering their time was taken) invalidate the snapshots from their time
+on: each run records the projector's positions it saw, and the next looks at the history past them.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 import zlib
 from collections.abc import Callable
@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import Date, DateTime, Numeric, Table
 from sqlalchemy.dialects.postgresql import UUID
 
@@ -38,8 +39,6 @@ PARTS: dict[str, Table] = {
 HOUR = timedelta(hours=1)
 SETTLE = timedelta(minutes=1)
 """Snapshots cover instants at least this far in the past (events of the last moments may still be in flight)."""
-LATE_MARGIN = timedelta(minutes=5)
-"""How far back `take` looks for late events before its last run (a projector transaction open that long is not expected)."""
 _ORDER = "ORDER BY time, (entity_type <> 'team'), topic, partition, \"offset\""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -60,9 +59,7 @@ _DECODERS = {part: _converters(table) for part, table in PARTS.items()}
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (uuid.UUID, Decimal)):
+    if isinstance(value, Decimal):  # the only type orjson leaves to us (datetimes, dates, UUIDs it writes itself)
         return str(value)
     raise TypeError(f"cannot store {type(value).__name__} in a snapshot")
 
@@ -85,7 +82,7 @@ def encode(state: BatchState) -> bytes:
         for part, rows in _rows(state).items()
     }
     body["zone_modes"] = state.zone_modes  # type: ignore[assignment]
-    return zlib.compress(json.dumps(body, default=_plain, separators=(",", ":")).encode(), 6)
+    return zlib.compress(orjson.dumps(body, default=_plain), 3)
 
 
 def _decode_rows(part: str, rows: list[list[Any]]) -> list[dict]:
@@ -98,7 +95,7 @@ def _decode_rows(part: str, rows: list[list[Any]]) -> list[dict]:
 
 def decode_state(blob: bytes) -> BatchState:
     """The board a snapshot holds, ready for the fold to carry on."""
-    body = json.loads(zlib.decompress(blob))
+    body = orjson.loads(zlib.decompress(blob))
     state = BatchState()
     for row in _decode_rows("tickets", body["tickets"]):
         state.tickets[row["id"]] = row
@@ -145,45 +142,68 @@ async def state_at(conn: asyncpg.Connection, at: datetime) -> BatchState:
     return state
 
 
+async def _positions(conn: asyncpg.Connection) -> list[list]:
+    rows = await conn.fetch("SELECT topic, partition, next_offset FROM projection_positions WHERE projection = 'projector'")
+    return [[r["topic"], r["partition"], r["next_offset"]] for r in rows]
+
+
 async def _invalidate_late(conn: asyncpg.Connection) -> datetime | None:
-    """Drop the snapshots that a late event (applied after they were taken, with a time they cover) made stale."""
-    row = await conn.fetchrow("SELECT max(taken_at) AS checked, max(at) AS newest FROM board_snapshots")
-    if row["checked"] is None:
+    """Drop the snapshots that a late event made stale: one applied since the last run (past the projector positions
+    that run recorded) whose time a snapshot already covers."""
+    row = await conn.fetchrow("SELECT at, positions FROM board_snapshots ORDER BY at DESC LIMIT 1")
+    if row is None:
         return None
+    seen = orjson.loads(row["positions"]) if isinstance(row["positions"], (str, bytes)) else row["positions"]
     late = await conn.fetchval(
-        "SELECT min(time) FROM event_history WHERE applied_at > $1 AND time <= $2", row["checked"] - LATE_MARGIN, row["newest"]
-    )
+        """SELECT min(e.time) FROM event_history e
+           LEFT JOIN unnest($1::text[], $2::int[], $3::bigint[]) AS p(topic, partition, next_offset)
+             ON p.topic = e.topic AND p.partition = e.partition
+           WHERE e.time <= $4 AND e."offset" >= coalesce(p.next_offset, 0)""",
+        [t for t, _, _ in seen], [p for _, p, _ in seen], [o for _, _, o in seen], row["at"],
+    )  # fmt: skip
     if late is not None:
         await conn.execute("DELETE FROM board_snapshots WHERE at >= $1", late)
     return late
 
 
-async def take(conn: asyncpg.Connection, *, now: datetime | None = None, min_events: int = 2000, every: timedelta = HOUR) -> int:
+async def take(conn: asyncpg.Connection, *, now: datetime | None = None, min_events: int = 1000, every: timedelta = HOUR) -> int:
     """Extend the snapshots up to `now - SETTLE`: one at each `every` mark after which at least `min_events` events
-    were folded since the previous one. Returns how many snapshots were stored."""
+    (or a fifth of the board's tickets) were folded since the previous one. Returns how many snapshots were stored."""
     now = now or datetime.now(UTC)
     horizon = now - SETTLE
+    if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext(current_schema() || '.board_snapshots'))"):
+        return 0  # another projector instance (or `aiff snapshots take`) is at it
+    try:
+        # One database snapshot for the run: the positions recorded are exactly those of the events it folds.
+        async with conn.transaction(isolation="repeatable_read"):
+            return await _take(conn, horizon, min_events, every)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(hashtext(current_schema() || '.board_snapshots'))")
+
+
+async def _take(conn: asyncpg.Connection, horizon: datetime, min_events: int, every: timedelta) -> int:
     await _invalidate_late(conn)
+    seen = orjson.dumps(await _positions(conn)).decode()
     since, state = await latest_snapshot(conn, horizon)
     start = since or _EPOCH - HOUR
     stored = pending = 0
     mark: datetime | None = None
-    async with conn.transaction():
-        cursor = conn.cursor(f"SELECT time, event FROM event_history WHERE time > $1 AND time <= $2 {_ORDER}", start, horizon, prefetch=5000)
-        batch: list[str] = []
-        async for r in cursor:
-            t = r["time"]
-            if mark is None:
-                mark = _next_mark(t, every)
-            if t > mark:
-                pending += fold_events(state, batch)
-                batch = []
-                if pending >= min_events:
-                    await _store(conn, mark, pending, state)
-                    stored += 1
-                    pending = 0
-                mark = _next_mark(t, every)
-            batch.append(r["event"])
+    cursor = conn.cursor(f"SELECT time, event FROM event_history WHERE time > $1 AND time <= $2 {_ORDER}", start, horizon, prefetch=5000)
+    batch: list[str] = []
+    async for r in cursor:
+        t = r["time"]
+        if mark is None:
+            mark = _next_mark(t, every)
+        if t > mark:
+            pending += fold_events(state, batch)
+            batch = []
+            if pending >= max(min_events, len(state.tickets) // 5):
+                await _store(conn, mark, pending, state, seen)
+                stored += 1
+                pending = 0
+            mark = _next_mark(t, every)
+        batch.append(r["event"])
+    await conn.execute("UPDATE board_snapshots SET positions = $1::jsonb WHERE at = (SELECT max(at) FROM board_snapshots)", seen)
     return stored
 
 
@@ -193,9 +213,9 @@ def _next_mark(t: datetime, every: timedelta) -> datetime:
     return _EPOCH + n * every
 
 
-async def _store(conn: asyncpg.Connection, at: datetime, events: int, state: BatchState) -> None:
+async def _store(conn: asyncpg.Connection, at: datetime, events: int, state: BatchState, positions: str) -> None:
     await conn.execute(
-        "INSERT INTO board_snapshots (at, events, state) VALUES ($1, $2, $3) ON CONFLICT (at) DO UPDATE SET "
-        "taken_at = now(), events = EXCLUDED.events, state = EXCLUDED.state",
-        at, events, encode(state),
+        "INSERT INTO board_snapshots (at, events, positions, state) VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT (at) DO UPDATE "
+        "SET taken_at = now(), events = EXCLUDED.events, positions = EXCLUDED.positions, state = EXCLUDED.state",
+        at, events, positions, encode(state),
     )  # fmt: skip

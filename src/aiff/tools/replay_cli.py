@@ -25,7 +25,7 @@ def replay(
 @snapshots_app.command("take")
 def take(
     every: Annotated[float, typer.Option("--every", help="Keep running, taking snapshots every this many seconds (0: once).")] = 0,
-    min_events: Annotated[int, typer.Option("--min-events", help="Events folded at least between two snapshots.")] = 2000,
+    min_events: Annotated[int, typer.Option("--min-events", help="Events folded at least between two snapshots.")] = 1000,
 ) -> None:
     """Extend the snapshots up to a minute ago (and rebuild those a late event made stale)."""
     raise typer.Exit(asyncio.run(_take(every, min_events)))

@@ -20,6 +20,7 @@ STATEMENTS = [
         at TIMESTAMP WITH TIME ZONE PRIMARY KEY,
         taken_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
         events BIGINT NOT NULL,
+        positions JSONB NOT NULL DEFAULT '[]',
         state BYTEA NOT NULL
     )""",
     "CREATE INDEX idx_event_history_time ON event_history (time)",
