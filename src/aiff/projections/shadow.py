@@ -83,6 +83,7 @@ class Shadow:
     _conn: asyncpg.Connection | None = None
     _partitions: list[TP] = field(default_factory=list)
     _batches: int = 0
+    _deferred_indexes: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -96,8 +97,10 @@ class Shadow:
         finally:
             await admin.close()
         await asyncio.to_thread(migrate.upgrade, self.url)
-        self._conn = await asyncpg.connect(self.dsn, server_settings={"search_path": self.name})
+        # Its commits need not wait for the disk: the swap's own commit flushes the log past all of them.
+        self._conn = await asyncpg.connect(self.dsn, server_settings={"search_path": self.name, "synchronous_commit": "off"})
         await writer.prepare_connection(self._conn)
+        self._deferred_indexes = await self._drop_secondary_indexes()
         self._kafka = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
             fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
@@ -121,6 +124,30 @@ class Shadow:
         if not parts:
             raise LookupError(f"unknown topic {topic}")
         return parts
+
+    async def _drop_secondary_indexes(self) -> list[str]:
+        """Drop the indexes no lookup of the fold needs (not primary keys, not unique ones): a bulk load is much
+        faster without them, and building them once afterwards is cheap. Returns their definitions."""
+        assert self._conn is not None
+        rows = await self._conn.fetch(
+            """SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+               FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+               WHERE n.nspname = $1 AND t.relname = ANY($2::text[]) AND NOT i.indisprimary AND NOT i.indisunique""",
+            self.name, list(SWAPPED_TABLES),
+        )  # fmt: skip
+        for r in rows:
+            await self._conn.execute(f"DROP INDEX {r['name']}")
+        return [r["def"] for r in rows]
+
+    async def build_indexes(self) -> None:
+        """Create the indexes dropped for the bulk load (before the swap: readers get the same indexes as before)."""
+        for definition in self._deferred_indexes:
+            await self.conn.execute(definition)
+        self._deferred_indexes = []
+        # Statistics now, and nothing left for autovacuum: its lock on a fresh table would delay the swap by up to
+        # `deadlock_timeout` (it gives way only then).
+        for table in SWAPPED_TABLES:
+            await self.conn.execute(f'VACUUM (ANALYZE) "{self.name}"."{table}"')
 
     @property
     def partitions(self) -> list[TP]:
