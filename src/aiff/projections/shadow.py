@@ -144,8 +144,10 @@ class Shadow:
         for definition in self._deferred_indexes:
             await self.conn.execute(definition)
         self._deferred_indexes = []
-        # Statistics now, and nothing left for autovacuum: its lock on a fresh table would delay the swap by up to
-        # `deadlock_timeout` (it gives way only then).
+
+    async def vacuum(self) -> None:
+        """Before the swap: statistics now, and nothing left for autovacuum (its lock on a fresh table would delay
+        the swap by up to `deadlock_timeout`: it gives way only then)."""
         for table in SWAPPED_TABLES:
             await self.conn.execute(f'VACUUM (ANALYZE) "{self.name}"."{table}"')
 
@@ -170,6 +172,7 @@ class Shadow:
             admin = await asyncpg.connect(self.dsn)
             try:
                 await admin.execute(f"DROP SCHEMA IF EXISTS {self.name} CASCADE")
+                await admin.execute(f"DROP SCHEMA IF EXISTS {self.name}_old CASCADE")
             finally:
                 await admin.close()
 

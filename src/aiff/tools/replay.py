@@ -26,6 +26,7 @@ from aiff.settings import Settings, get_settings
 from aiff.tools.progress import Bar
 
 REPLAYABLE = ("projector",)
+SWAP_ATTEMPTS = 5
 REPLAY_BATCH = 20_000
 """Records per transaction of the rebuild: larger than the live projector's (no one waits on a shadow's latency)."""
 
@@ -130,11 +131,18 @@ async def replay(settings: Settings, *, verify: bool = False, progress: bool = T
             shadow.on_progress = lambda n: bar.update(n, total=max(bar.total or 0, n))
             started = time.perf_counter()
             await shadow.apply_until(target)
+            figures["bulk_s"] = time.perf_counter() - started
             await shadow.build_indexes()
+            figures["index_s"] = time.perf_counter() - started - figures["bulk_s"]
             await shadow.catch_up(live)
             figures["seconds"] = time.perf_counter() - started
             figures["records"] = shadow.applied
         figures["rate"] = shadow.applied / max(figures["seconds"], 1e-6)
+        print(f"replay: bulk load {figures['bulk_s']:.2f}s, secondary indexes {figures['index_s']:.2f}s, catch-up "
+              f"{figures['seconds'] - figures['bulk_s'] - figures['index_s']:.2f}s", file=sys.stderr)  # fmt: skip
+        started = time.perf_counter()
+        await shadow.vacuum()
+        print(f"replay: VACUUM ANALYZE of the shadow tables {time.perf_counter() - started:.2f}s", file=sys.stderr)
         if verify:
             async with live.transaction():  # the live projector waits on its positions while both are compared
                 target = await live_positions(live, PROJECTION, shadow.partitions, lock=True)
@@ -145,7 +153,14 @@ async def replay(settings: Settings, *, verify: bool = False, progress: bool = T
         stored = await snapshots.take(shadow.conn)  # swapped in with the tables; the live projector is not held for it
         figures["snapshot_s"] = time.perf_counter() - started
         print(f"replay: {stored} time-travel snapshot(s) taken in {figures['snapshot_s']:.1f}s", file=sys.stderr)
-        _, held = await shadow.swap_in(live)
+        for attempt in range(1, SWAP_ATTEMPTS + 1):
+            try:
+                _, held = await shadow.swap_in(live)
+                break
+            except asyncpg.LockNotAvailableError:  # a reader held a table past lock_timeout: nothing changed, again
+                if attempt == SWAP_ATTEMPTS:
+                    raise
+                print(f"replay: a table stayed busy; swap attempt {attempt + 1} of {SWAP_ATTEMPTS}", file=sys.stderr)
         figures["held_s"] = held
         print(f"replay: swapped in at the live projector's positions (projector held {held * 1000:.0f} ms); old tables dropped")
         return 0, figures
