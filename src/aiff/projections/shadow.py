@@ -104,6 +104,7 @@ class Shadow:
         self._kafka = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
             fetch_max_bytes=64 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_wait_ms=20,  # a fetch parked at a partition's end would hold up the next phase's partitions
         )  # fmt: skip
         await self._kafka.start()
         tps: list[TopicPartition] = []
