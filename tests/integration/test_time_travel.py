@@ -4,6 +4,7 @@ and inside a burst of events milliseconds apart."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import timedelta
 
@@ -146,3 +147,14 @@ async def test_a_late_event_invalidates_the_snapshots_it_falls_behind(resources:
             await snapshots.take(conn, now=T0 + timedelta(days=1), min_events=5)
             async with board_as_of(conn, T0 + timedelta(hours=20)):
                 assert await conn.fetchval("SELECT count(*) FROM pg_temp.tickets") == 31
+
+
+async def test_the_projector_worker_extends_the_snapshots_on_its_own(resources: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_take = snapshots.take
+    monkeypatch.setattr("aiff.consumers.projector.snapshots.take", lambda conn: real_take(conn, min_events=5))
+    res = dataclasses.replace(resources, settings=resources.settings.model_copy(update={"snapshot_interval_s": 0.2}))
+    t = resources.topics
+    async with Upstream(resources.settings.kafka_bootstrap_servers) as up, running(projector.build(res)):
+        await up.send(t.teams, [team_created(1)])
+        await up.send(t.tickets, [ticket_created(i, minutes=i * 30) for i in range(1, 31)])
+        await wait_until(lambda: resources.pool.fetchval("SELECT count(*) FROM board_snapshots"), timeout=60, what="a snapshot")
