@@ -14,6 +14,7 @@ on: each run records the projector's positions it saw, and the next looks at the
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import zlib
 from collections.abc import Callable
@@ -135,10 +136,19 @@ async def latest_snapshot(conn: asyncpg.Connection, at: datetime) -> tuple[datet
 
 
 async def state_at(conn: asyncpg.Connection, at: datetime) -> BatchState:
-    """The board at instant `at`: the latest snapshot before it plus the events after the snapshot up to `at`."""
-    since, state = await latest_snapshot(conn, at)
-    rows = await conn.fetch(f"SELECT event FROM event_history WHERE time > $1 AND time <= $2 {_ORDER}", since or _EPOCH - HOUR, at)
-    fold_events(state, [r["event"] for r in rows])
+    """The board at instant `at`: the latest snapshot before it plus the events after the snapshot up to `at`.
+
+    Decoding and folding run in a worker thread, so a large board does not stall the event loop's other requests.
+    """
+    row = await conn.fetchrow("SELECT at, state FROM board_snapshots WHERE at <= $1 ORDER BY at DESC LIMIT 1", at)
+    since = row["at"] if row is not None else _EPOCH - HOUR
+    rows = await conn.fetch(f"SELECT event FROM event_history WHERE time > $1 AND time <= $2 {_ORDER}", since, at)
+    return await asyncio.to_thread(_board, row["state"] if row is not None else None, [r["event"] for r in rows])
+
+
+def _board(blob: bytes | None, events: list[str]) -> BatchState:
+    state = decode_state(blob) if blob is not None else BatchState()
+    fold_events(state, events)
     return state
 
 
