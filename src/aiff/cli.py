@@ -255,13 +255,10 @@ def replay(
     _exit(cmd_replay(verify))
 
 
-@app.command()
-def offsets(as_json: JsonOption = False) -> None:
-    """Each consumer's stored positions against the log end, and its lag, per topic-partition."""
-    from aiff.tools.offsets import cmd_offsets
+from aiff.tools.ops_cli import dlq_show, offsets_app  # noqa: E402 - `aiff offsets show|reset`, `aiff dlq show`
 
-    _tool_logging()
-    _exit(cmd_offsets(as_json))
+app.add_typer(offsets_app, name="offsets")
+dlq_app.command("show")(dlq_show)
 
 
 @dlq_app.command("list")
