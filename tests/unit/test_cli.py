@@ -38,11 +38,12 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
         async def entry_async(*args: object, **kwargs: object) -> int:
             return entry(*args, **kwargs)
 
-        return entry_async if name in ("list_letters", "redrive") else entry
+        return entry_async if name in ("list_letters", "redrive", "show_letter") else entry
 
     for module, name in [("aiff.tools.seed", "cmd_seed"), ("aiff.tools.replay", "cmd_replay"), ("aiff.tools.dlq", "list_letters"),
                          ("aiff.tools.dlq", "redrive"), ("aiff.tools.users", "cmd_users_create"),
-                         ("aiff.tools.backtest", "cmd_backtest"), ("aiff.tools.offsets", "cmd_offsets")]:  # fmt: skip
+                         ("aiff.tools.backtest", "cmd_backtest"), ("aiff.tools.offsets", "cmd_offsets"),
+                         ("aiff.tools.offsets", "cmd_reset"), ("aiff.tools.dlq", "show_letter")]:  # fmt: skip
         monkeypatch.setattr(f"{module}.{name}", record(name))
     return seen
 
@@ -71,13 +72,32 @@ def test_tool_options_reach_the_tools(calls: dict[str, object]) -> None:
     assert runner.invoke(cli.app, ["dlq", "redrive", "--offset", "3", "--offset", "5"]).exit_code == 0
     assert calls["redrive"] == (([3, 5],), {})
     assert runner.invoke(cli.app, ["offsets", "--json"]).exit_code == 0
-    assert calls["cmd_offsets"] == ((True,), {})
+    assert calls["cmd_offsets"] == ((None, True), {})
+    assert runner.invoke(cli.app, ["offsets", "show", "aiff.projector"]).exit_code == 0
+    assert calls["cmd_offsets"] == (("aiff.projector", False), {})
+    assert runner.invoke(cli.app, ["dlq", "show", "4", "--json"]).exit_code == 0
+    assert calls["show_letter"] == ((4, True), {})
     args = ["backtest", "--strategy", "greedy", "--strategy", "optimal", "--from", "2026-01-01", "--to", "2026-02-01", "--json"]
     assert runner.invoke(cli.app, args).exit_code == 0
     assert calls["cmd_backtest"] == ((["greedy", "optimal"], "2026-01-01", "2026-02-01", True), {})
     args = ["users", "create", "--username", "admin", "--password", "longenough", "--role", "admin"]
     assert runner.invoke(cli.app, args).exit_code == 0
     assert calls["cmd_users_create"] == ((), {"username": "admin", "password": "longenough", "role": "admin", "email": None, "team": None})
+
+
+def test_offsets_reset_takes_exactly_one_target(calls: dict[str, object]) -> None:
+    from aiff.tools.offsets import Target
+
+    assert runner.invoke(cli.app, ["offsets", "reset", "projector", "--to-earliest", "--dry-run"]).exit_code == 0
+    assert calls.pop("cmd_reset") == (("projector", Target(earliest=True), None, True, False), {})
+    assert runner.invoke(cli.app, ["offsets", "reset", "sla", "--to-time", "2026-11-01T08:00", "--topic", "aiff.tickets"]).exit_code == 0
+    (_, target, topic, _, _), _ = calls.pop("cmd_reset")  # type: ignore[misc]
+    assert target.time.isoformat() == "2026-11-01T08:00:00+00:00" and topic == "aiff.tickets"
+    assert runner.invoke(cli.app, ["offsets", "reset", "sla", "--to-offset", "5"]).exit_code == 0
+    assert calls.pop("cmd_reset")[0][1] == Target(offset=5)  # type: ignore[index]
+    for bad in (["--to-earliest", "--to-offset", "5"], [], ["--to-time", "yesterday"]):
+        assert runner.invoke(cli.app, ["offsets", "reset", "projector", *bad]).exit_code == 2, bad
+    assert not calls
 
 
 def test_bad_choices_and_names_are_usage_errors(calls: dict[str, object]) -> None:
@@ -90,7 +110,7 @@ def test_bad_choices_and_names_are_usage_errors(calls: dict[str, object]) -> Non
 
 
 def test_a_tool_s_exit_code_is_the_command_s(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("aiff.tools.offsets.cmd_offsets", lambda as_json: 3)
+    monkeypatch.setattr("aiff.tools.offsets.cmd_offsets", lambda group, as_json: 3)
     assert cli.main(["offsets"]) == 3
 
 
