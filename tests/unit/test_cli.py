@@ -136,17 +136,18 @@ def test_json_listings_are_plain_json(capsys: pytest.CaptureFixture[str]) -> Non
     from aiff.tools.output import print_json, print_table
 
     rows = lag_rows([("projector", "aiff.tickets", 0, 90), ("projector", "aiff.tickets", 1, 40), ("ai", "aiff.teams", 0, 5)],
-                    {("aiff.tickets", 0): 100, ("aiff.tickets", 1): 40, ("aiff.tickets", 2): 7})  # fmt: skip
+                    {("aiff.tickets", 0): 100, ("aiff.tickets", 1): 40, ("aiff.tickets", 2): 7},
+                    {("projector", "aiff.tickets", 0): 88})  # fmt: skip
     print_json(rows)
     assert json.loads(capsys.readouterr().out) == [
-        {"consumer": "ai", "topic": "aiff.teams", "partition": 0, "position": 5, "end": None, "lag": None},
-        {"consumer": "projector", "topic": "aiff.tickets", "partition": 0, "position": 90, "end": 100, "lag": 10},
-        {"consumer": "projector", "topic": "aiff.tickets", "partition": 1, "position": 40, "end": 40, "lag": 0},
-        {"consumer": "projector", "topic": "aiff.tickets", "partition": 2, "position": None, "end": 7, "lag": 7},
+        {"consumer": "ai", "topic": "aiff.teams", "partition": 0, "position": 5, "kafka": None, "end": None, "lag": None},
+        {"consumer": "projector", "topic": "aiff.tickets", "partition": 0, "position": 90, "kafka": 88, "end": 100, "lag": 10},
+        {"consumer": "projector", "topic": "aiff.tickets", "partition": 1, "position": 40, "kafka": None, "end": 40, "lag": 0},
+        {"consumer": "projector", "topic": "aiff.tickets", "partition": 2, "position": None, "kafka": None, "end": 7, "lag": 7},
     ]
-    print_table(offsets_table(rows))
+    print_table(offsets_table(rows, {"projector": 2}))
     table = capsys.readouterr().out
-    assert "total lag: ai 0, projector 17" in table
+    assert "total lag: ai 0 (0 live member(s)), projector 17 (2 live member(s))" in table
 
 
 def test_backtest_reports_each_ticket_to_its_bar_and_kpis_as_json() -> None:
