@@ -97,14 +97,14 @@ def _complete_consumer(incomplete: str) -> list[str]:
     return [n for n in CONSUMERS if n.startswith(incomplete)]
 
 
-def _serve_worker_metrics(port: int) -> None:
-    """Expose the consumers' Prometheus metrics (lag, events applied, batch time) on `port`."""
+def _serve_worker_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Expose the consumers' Prometheus metrics (lag, events applied, batch time) on `host:port`."""
     if not port:
         return
     from prometheus_client import start_http_server
 
     try:
-        start_http_server(port, addr="127.0.0.1")
+        start_http_server(port, addr=host)
     except OSError as exc:
         logging.getLogger("aiff").warning("worker metrics not served on :%d (%s)", port, exc)
 
@@ -114,7 +114,7 @@ async def _run_workers(names: list[str]) -> None:
     from aiff.consumers.stream import run_consumers
 
     settings = get_settings()
-    _serve_worker_metrics(settings.worker_metrics_port)
+    _serve_worker_metrics(settings.worker_metrics_port, settings.worker_metrics_host)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -28,6 +28,7 @@ from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
 from aiff.events.envelope import Envelope
 from aiff.events.producer import EventPublisher
 from aiff.events.tickets import AssignmentDeferred, TicketAssigned, TicketUnassigned, ticket_event
+from aiff.metrics import observe_plan
 from aiff.projections import engine_queries as q
 from aiff.projections.projector import Record, Rejected
 from aiff.settings import Settings
@@ -129,6 +130,7 @@ class AssignmentEngine:
         return self._event(AssignmentDeferred, {"ticket_id": d.ticket_id, "strategy": d.strategy, "reason": d.reason}, d.cause)
 
     def _decisions(self, plan: Plan, cause: Envelope | None, tickets: list[TicketSpec], replaces: dict[int, int] | None = None) -> list[Envelope | _Deferral]:
+        observe_plan(plan)  # metrics hook (aiff.metrics)
         out: list[Envelope | _Deferral] = []
         for d in plan.decisions:
             if d.team_id is None:
