@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from aiokafka import TopicPartition
+from prometheus_client import REGISTRY
 
 from aiff.bootstrap import Resources
 from aiff.consumers import projector
@@ -54,10 +55,13 @@ async def test_an_interrupted_redrive_run_again_lands_each_dead_letter_once(
 ) -> None:
     t, bootstrap = resources.topics, resources.settings.kafka_bootstrap_servers
     monkeypatch.setattr(dlq, "CHUNK", 2)  # 5 letters: chunks of 2, 2, 1
+    labels = {"consumer": "projector", "reason": "not_found"}
+    dead_before = REGISTRY.get_sample_value("aiff_dead_letters_total", labels) or 0
     try:
         async with Upstream(bootstrap) as up, running(projector.build(resources)):
             await up.send(t.tickets, [status_changed(i, "cancelled") for i in range(1, 6)])  # before their tickets exist
             await wait_until(lambda: _count(bootstrap, t.dead_letters, 5), timeout=30, what="5 dead letters")
+            assert REGISTRY.get_sample_value("aiff_dead_letters_total", labels) - dead_before == 5  # by consumer and reason
             await up.send(t.tickets, [ticket_created(i) for i in range(1, 6)])
             await caught_up(resources, up)
 
@@ -129,4 +133,8 @@ async def test_offsets_reset_is_refused_while_the_group_has_live_members(resourc
         }
         async with running(projector.build(resources)):  # the replay from the reset is idempotent
             await caught_up(resources, up)
+        rows, _ = await collect("projector", settings=s)
+        for r in rows:  # the worker's gauge reports what it committed
+            gauge = REGISTRY.get_sample_value("aiff_projection_position", {"consumer": "projector", "topic": r["topic"], "partition": str(r["partition"])})
+            assert r["position"] in (None, 0) or gauge == r["position"], r
     assert await resources.pool.fetchval("SELECT count(*) FROM tickets") == 30

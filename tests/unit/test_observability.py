@@ -126,3 +126,30 @@ def test_the_dashboard_has_the_seeds_panels_plus_lag_throughput_and_plan_times()
         assert any(t.startswith(wanted) for t in titles), (wanted, titles)
     provider = yaml.safe_load((ROOT / "deploy" / "grafana" / "provisioning" / "dashboards" / "aiff.yml").read_text())
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def _value(name: str, labels: dict[str, str] | None = None) -> float:
+    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+
+
+def test_hooks_count_decisions_solve_time_sla_events_and_dropped_messages() -> None:
+    from types import SimpleNamespace as NS
+
+    from aiff.live.hub import QUEUE_MAX, Client
+    from aiff.metrics import observe_plan, observe_sla
+
+    before = _value("aiff_assignment_decisions_total", {"strategy": "greedy", "outcome": "deferred"})
+    solves = _value("aiff_plan_solve_seconds_count", {"strategy": "greedy"})
+    observe_plan(NS(strategy="greedy", solve_seconds=0.02, decisions=[NS(team_id=1), NS(team_id=None), NS(team_id=None)]))
+    assert _value("aiff_assignment_decisions_total", {"strategy": "greedy", "outcome": "deferred"}) - before == 2
+    assert _value("aiff_plan_solve_seconds_count", {"strategy": "greedy"}) - solves == 1
+
+    breached = _value("aiff_sla_alerts_total", {"kind": "sla_breached"})
+    observe_sla([NS(type="aiff.ticket.sla_breached.v1"), NS(type="aiff.ticket.sla_at_risk.v1")])
+    assert _value("aiff_sla_alerts_total", {"kind": "sla_breached"}) - breached == 1
+
+    dropped = _value("aiff_ws_dropped_messages_total")
+    client = Client(filter=None)  # type: ignore[arg-type]
+    for i in range(QUEUE_MAX + 1):
+        client.offer(i)
+    assert _value("aiff_ws_dropped_messages_total") - dropped == QUEUE_MAX
