@@ -3,6 +3,7 @@ the consumer group has live members and moves Postgres positions and Kafka's mir
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import os
 import sys
@@ -87,6 +88,15 @@ async def test_an_interrupted_redrive_run_again_lands_each_dead_letter_once(
         await _drop_ledger(resources)
 
 
+async def aiff_cli(resources: Resources, *args: str) -> tuple[int, str]:
+    env = {**os.environ, "DATABASE_URL": resources.settings.database_url, "AIFF_TOPIC_PREFIX": resources.settings.topic_prefix,
+           "COLUMNS": "200"}  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "aiff.cli", *args, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)  # fmt: skip
+    out, _ = await proc.communicate()
+    return proc.returncode or 0, out.decode()
+
+
 async def _count(bootstrap: str, topic: str, n: int) -> bool:
     return sum((await end_offsets(bootstrap, [topic])).values()) >= n
 
@@ -96,13 +106,8 @@ async def test_dlq_show_prints_headers_reason_and_payload(resources: Resources) 
     async with Upstream(resources.settings.kafka_bootstrap_servers) as up, running(projector.build(resources)):
         await up.send(t.tickets, [status_changed(9, "cancelled")])
         await caught_up(resources, up)
-    env = {**os.environ, "DATABASE_URL": resources.settings.database_url, "AIFF_TOPIC_PREFIX": t.prefix, "COLUMNS": "200"}
-    import asyncio
-
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "aiff.cli", "dlq", "show", "0", env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)  # fmt: skip
-    out = (await proc.communicate())[0].decode()
-    assert proc.returncode == 0, out
+    code, out = await aiff_cli(resources, "dlq", "show", "0")
+    assert code == 0, out
     assert "unknown ticket 9" in out and "header dlq_consumer" in out and '"status": "cancelled"' in out
 
 
@@ -116,6 +121,8 @@ async def test_offsets_reset_is_refused_while_the_group_has_live_members(resourc
             await wait_until(lambda: live_members(s.kafka_bootstrap_servers, group), what="a live member in " + group)
             with pytest.raises(OffsetsError, match="live member"):
                 await reset("projector", Target(earliest=True), settings=s)
+            code, out = await aiff_cli(resources, "offsets", "reset", group, "--to-earliest")
+            assert code == 1 and f"offsets reset refused: group {group} has 1 live member(s)" in out, out
             rows, members = await collect("projector", settings=s)
             assert members == {"projector": 1} and sum(r["end"] for r in rows if r["topic"] == t.tickets) == 30
         ends = await up.end_offsets([t.tickets])
