@@ -17,6 +17,7 @@ help:
 	@echo "make down    stop the API, workers and the stack (data is kept)"
 	@echo "make status  what is running"
 	@echo "make bench   run the benchmarks under bench/"
+	@echo "make tools   install the checkers the tests run (promtool)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) not found; install Python 3.11"; exit 1; }
