@@ -18,6 +18,7 @@ import typer
 
 from aiff import logs
 from aiff.settings import get_settings
+from aiff.tools.ops_cli import dlq_show, offsets_app
 
 CONSUMERS: dict[str, str] = {
     "projector": "aiff.consumers.projector",
@@ -43,6 +44,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(users_app, name="users")
+app.add_typer(offsets_app, name="offsets")  # `aiff offsets [show|reset]` (aiff.tools.ops_cli)
+dlq_app.command("show")(dlq_show)
 
 _verbose = False
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -253,12 +256,6 @@ def replay(
 
     _tool_logging()
     _exit(cmd_replay(verify))
-
-
-from aiff.tools.ops_cli import dlq_show, offsets_app  # noqa: E402 - `aiff offsets show|reset`, `aiff dlq show`
-
-app.add_typer(offsets_app, name="offsets")
-dlq_app.command("show")(dlq_show)
 
 
 @dlq_app.command("list")
