@@ -219,7 +219,7 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
     if intent == "rank_teams":
         metric = slots.get("metric") if slots.get("metric") in tools.TEAM_METRICS else "sla"
         data = await tools.rank_teams(pool, metric, slots.get("zone"), _range(slots), slots.get("ascending", False), slots.get("limit") or 5, slots.get("category"), scope_team)
-        when = describe(slots["range"], lang) if slots.get("range") else ("30 hari lepas" if ms else "the last 30 days")
+        when = ("sekarang" if ms else "now") if metric in ("utilisation", "backlog") else describe(slots["range"], lang) if slots.get("range") else ("30 hari lepas" if ms else "the last 30 days")
         where = f" {'di' if ms else 'in'} {slots['zone']}" if slots.get("zone") else ""
         if not data["teams"]:
             return (f"Tiada data pasukan{where} untuk {when}." if ms else f"No team data{where} for {when}."), data, data["table"], None, None

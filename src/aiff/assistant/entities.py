@@ -33,6 +33,7 @@ PRIORITY_TERMS: dict[str, str] = {
     "low": "low", "rendah": "low", "p4": "low",
 }  # fmt: skip
 STATUS_TERMS: dict[str, str] = {
+    "not finished": "open", "not done": "open", "unfinished": "open", "not completed": "open", "not closed": "open", "not yet done": "open", "not resolved": "open",
     "open": "open", "opened": "open", "terbuka": "open", "outstanding": "open", "pending": "open", "belum selesai": "open", "tertunggak": "open", "backlog": "open", "active": "open", "aktif": "open", "x siap": "open", "tak siap": "open", "belum siap": "open",
     "unassigned": "unassigned", "not assigned": "unassigned", "belum ditugaskan": "unassigned", "belum diberi": "unassigned", "tiada pasukan": "unassigned", "without a team": "unassigned", "no team": "unassigned", "tak assign": "unassigned", "belum assign": "unassigned", "unasigned": "unassigned",
     "assigned": "assigned", "ditugaskan": "assigned", "diberi": "assigned",
@@ -83,7 +84,7 @@ _TICKET_ID = re.compile(r"(?:\b(?:ticket|tiket|tkt|id)\s*(?:no\.?|number|nombor|
 _TEAM_ID = re.compile(r"\b(?:team|pasukan|unit|pskn|tim)\s*(?:no\.?|number|nombor|#|id)?\s*#?(\d{1,5})\b", re.IGNORECASE)
 _TOP_N = re.compile(r"\b(?:top|best|worst|bottom|first|teratas|terbaik|senarai)\s+(\d{1,2})\b|\b(\d{1,2})\s+(?:teratas|terbaik|terburuk|pasukan|teams|zones|zon)\b", re.IGNORECASE)
 _HORIZON = re.compile(r"\b(?:next|coming|dalam|untuk|for the next)\s+(\d{1,2})\s+(?:days|hari)\b|\b(\d{1,2})\s+(?:days|hari)\s+(?:akan datang|ahead|lagi|from now)\b", re.IGNORECASE)
-_STOP_FUZZY = {"status", "statuses", "tickets", "ticket", "teams", "which", "where", "sebab", "semua", "sahaja", "selesai", "terbuka", "tertunggak", "paling", "banyak", "minggu", "bulan", "semalam", "kenapa", "pasukan", "senarai", "berapa", "sampai", "selepas", "sebelum", "johor", "kedua", "ketiga", "pertama", "tinggi", "rendah", "sederhana", "hari", "kelima", "keempat", "backlog", "stats", "sabar", "rating", "ratings", "penang", "perak", "pahang", "perlis", "offline", "online", "assign", "dengan", "setiap", "capai", "kapasiti", "tugaskan", "laporan", "pending"}
+_STOP_FUZZY = {"status", "statuses", "tickets", "ticket", "teams", "which", "where", "sebab", "semua", "sahaja", "selesai", "terbuka", "tertunggak", "paling", "banyak", "minggu", "bulan", "semalam", "kenapa", "pasukan", "senarai", "berapa", "sampai", "selepas", "sebelum", "johor", "kedua", "ketiga", "pertama", "tinggi", "rendah", "sederhana", "hari", "kelima", "keempat", "backlog", "stats", "sabar", "pegang", "senang", "pulang", "petang", "sedang", "kurang", "barang", "jabatan", "perlu", "pahat", "rating", "ratings", "penang", "perak", "pahang", "perlis", "offline", "online", "assign", "dengan", "setiap", "capai", "kapasiti", "tugaskan", "laporan", "pending"}
 
 
 @dataclass
@@ -146,6 +147,9 @@ def _priority(low: str) -> list[tuple[int, int, str]]:
     for s, e, v in _find_terms(low, PRIORITY_TERMS):
         before = low[max(0, s - 12) : s]
         word = low[s:e]
+        if re.match(r"\s*(priority|prio|keutamaan)", low[e:]) or re.search(r"(keutamaan|priority|prioriti)\s*$", before):
+            hits.append((s, e, v))
+            continue
         if word in ("tinggi", "rendah", "high", "low", "normal") and re.search(r"(paling|lebih|most|more|very|sangat|amat)\s*$", before):
             continue  # "paling tinggi" = highest, not a priority
         if word in ("high", "low") and re.match(r"\s*(backlog|load|beban|number|count|volume)", low[e:]):

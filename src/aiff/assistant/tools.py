@@ -144,7 +144,7 @@ async def rank_teams(pool, metric="sla", zone=None, range=None, ascending=False,
     ranked = [r for r in rows if r[key] is not None and (metric not in ("sla", "response", "rating") or r["completed"] > 0)]
     lower_is_better = metric == "response"
     desc = ascending == lower_is_better  # best first unless asked for the worst
-    tiebreak = "sla_met" if metric == "sla" else "completed"
+    tiebreak = "sla_met" if metric == "sla" else "active" if metric == "utilisation" else "completed"
     ranked.sort(key=lambda r: ((-r[key] if desc else r[key]), -r[tiebreak], r["team_id"]))
     top = ranked[: max(1, limit or 5)]
     cols = ["team_id", "name", "zone", key] + (["completed", "sla_met"] if metric == "sla" else ["completed"] if metric in ("response", "rating") else ["active", "capacity"] if metric == "utilisation" else [])
