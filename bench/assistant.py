@@ -87,15 +87,15 @@ T = [
     ("mixed", "rank_zones", "zon mana ada backlog paling besar", "zone_backlog"),
     ("mixed", "rank_zones", "which zon paling byk tiket {pri} open", "zone_backlog_pri"),
     # --- team rankings ------------------------------------------------------------------------------------
-    ("en", "rank_teams", "which team closed the most tickets this month?", "team_completed_month"),
-    ("en", "rank_teams", "top team by completed work this month", "team_completed_month"),
-    ("en", "rank_teams", "which team has the best customer rating this month", "team_rating_month"),
+    ("en", "rank_teams", "which team closed the most tickets last month?", "team_completed_month"),
+    ("en", "rank_teams", "top team by completed work last month", "team_completed_month"),
+    ("en", "rank_teams", "which team has the best customer rating last month", "team_rating_month"),
     ("en", "rank_teams", "who is the busiest team right now", "team_utilisation"),
-    ("ms", "rank_teams", "pasukan mana paling banyak siap tiket bulan ini?", "team_completed_month"),
-    ("ms", "rank_teams", "pasukan dengan penilaian pelanggan tertinggi bulan ini", "team_rating_month"),
+    ("ms", "rank_teams", "pasukan mana paling banyak siap tiket bulan lepas?", "team_completed_month"),
+    ("ms", "rank_teams", "pasukan dengan penilaian pelanggan tertinggi bulan lepas", "team_rating_month"),
     ("ms", "rank_teams", "pasukan mana paling sibuk skrg", "team_utilisation"),
-    ("mixed", "rank_teams", "team mana paling produktif bulan ini", "team_completed_month"),
-    ("mixed", "rank_teams", "which pasukan paling tinggi rating bulan ini", "team_rating_month"),
+    ("mixed", "rank_teams", "team mana paling produktif bulan lepas", "team_completed_month"),
+    ("mixed", "rank_teams", "which pasukan paling tinggi rating bulan lepas", "team_rating_month"),
     # --- a ticket -----------------------------------------------------------------------------------------
     ("en", "ticket_detail", "what's going on with {ticket}?", "ticket"),
     ("en", "ticket_detail", "give me the details for {ticket}", "ticket"),
@@ -166,12 +166,14 @@ async def sql(conn, kind: str, p: dict):
         r = await conn.fetchrow(f"SELECT zone, count(*) AS n FROM tickets WHERE status IN {statuses} AND ($1::text IS NULL OR priority=$1) GROUP BY zone ORDER BY n DESC, zone LIMIT 1", pri if kind == "zone_backlog_pri" else None)
         return [r["zone"], str(r["n"])]
     if kind in ("team_completed_month", "team_rating_month"):
-        a, b = RANGES["this_month"]
+        a, b = RANGES["last_month"]
         value = "count(*)" if kind == "team_completed_month" else "round(avg(k.customer_rating)::numeric, 2)"
         r = await conn.fetchrow(
             f"""SELECT k.assigned_team, {value} AS v FROM tickets k JOIN teams t ON t.id = k.assigned_team AND t.is_active
                 WHERE k.status IN ('completed','closed') AND k.completed_at >= {a} AND k.completed_at < {b}
                 GROUP BY 1 HAVING {value} IS NOT NULL ORDER BY v DESC, count(*) DESC, 1 LIMIT 1""")  # fmt: skip
+        if r is None:
+            return ["!noteams"]
         v = r["v"]
         return [f"{r['assigned_team']})", f"{float(v):g}" if kind == "team_rating_month" else str(v)]
     if kind == "team_utilisation":
@@ -277,7 +279,9 @@ async def score(pool, questions: list[dict], show_failures: bool = False) -> dic
             expected = await sql(conn, q["kind"], q)
             out = await chat(pool, settings, q["text"], {"conversation_id": uuid.uuid4().hex}, role="dispatcher")
             reply = out["response"]
-            if expected == ["!none"]:
+            if expected == ["!noteams"]:
+                ok = "no team data" in reply.lower() or "tiada data pasukan" in reply.lower()
+            elif expected == ["!none"]:
                 ok = out.get("proposed_action") is None and ("no available team" in reply.lower() or "tiada pasukan" in reply.lower())
             elif q["kind"].startswith("action") or q["kind"] == "suggest":
                 ok = matches(reply, expected) and out.get("proposed_action") is not None

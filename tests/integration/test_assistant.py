@@ -1,0 +1,117 @@
+"""The NRO-Bots assistant over demo read models: tools against SQL, a benchmark sample, follow-ups, field scoping,
+and actions that need a confirmation and the right role (over HTTP, published through the API's commands)."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import uuid
+
+import pytest
+
+from aiff.ai.chat import chat
+from aiff.assistant import tools
+from aiff.assistant.dates import named_range
+from aiff.assistant.demo_db import load_demo
+from aiff.assistant.state import ConversationStore
+from tests.e2e.conftest import running_api
+from tests.helpers import wait_until
+from tests.integration.test_ai_assistant import history
+
+pytestmark = pytest.mark.integration
+OPEN = "('open','assigned','in_progress','reopened')"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_assistant", pathlib.Path(__file__).parents[2] / "bench" / "assistant.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture
+async def demo(resources):
+    async with resources.pool.acquire() as conn:
+        await load_demo(conn, seed=5, teams=30, tickets=900, days=40)
+    return resources
+
+
+async def test_tools_match_sql(demo):
+    pool = demo.pool
+    for zone, pri in (("Selangor", "critical"), ("Johor", None), (None, "high")):
+        got = await tools.count_tickets(pool, zone=zone, priority=pri)
+        want = await pool.fetchval(f"SELECT count(*) FROM tickets WHERE ($1::text IS NULL OR zone=$1) AND ($2::text IS NULL OR priority=$2) AND status IN {OPEN}", zone, pri)
+        assert got["count"] == want
+    week = named_range("this_week")
+    got = await tools.count_tickets(pool, status=None, range=week)
+    assert got["count"] == await pool.fetchval("SELECT count(*) FROM tickets WHERE created_at >= $1 AND created_at < $2", week.start, week.end)
+    zones = await tools.rank_zones(pool, "backlog")
+    top = await pool.fetchrow(f"SELECT zone, count(*) AS n FROM tickets WHERE status IN {OPEN} GROUP BY zone ORDER BY n DESC, zone LIMIT 1")
+    assert (zones["zones"][0]["zone"], zones["zones"][0]["value"]) == (top["zone"], top["n"])
+    month = named_range("last_30_days")
+    teams = await tools.rank_teams(pool, "completed", range=month)
+    best = await pool.fetchrow(
+        "SELECT assigned_team, count(*) AS n FROM tickets WHERE status IN ('completed','closed') AND completed_at >= $1 AND completed_at < $2 GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1",
+        month.start, month.end)  # fmt: skip
+    assert (teams["teams"][0]["team_id"], teams["teams"][0]["completed"]) == (best["assigned_team"], best["n"])
+    team = best["assigned_team"]
+    scoped = await tools.count_tickets(pool, scope_team=team)
+    assert scoped["count"] == await pool.fetchval(f"SELECT count(*) FROM tickets WHERE assigned_team=$1 AND status IN {OPEN}", team)
+    other = await pool.fetchval("SELECT ticket_number FROM tickets WHERE assigned_team <> $1 LIMIT 1", team)
+    assert (await tools.ticket_detail(pool, other, scope_team=team))["found"] is False
+    before = await pool.fetchval("SELECT count(*) FROM event_history")
+    sim = await tools.what_if_offline(pool, team)
+    assert sim["affected"] == await pool.fetchval("SELECT count(*) FROM tickets WHERE assigned_team=$1 AND status IN ('assigned','in_progress')", team)
+    assert await pool.fetchval("SELECT count(*) FROM event_history") == before  # a dry run changes nothing
+
+
+async def test_benchmark_sample_is_at_least_95_percent(demo):
+    bench = _bench()
+    async with demo.pool.acquire() as conn:
+        questions = bench.make_questions(await bench.sample_rows(conn), 1, seed=3)
+    result = await bench.score(demo.pool, questions)
+    assert len(questions) >= 70 and sum(q["lang"] == "ms" for q in questions) >= 30
+    assert result["accuracy"] >= 0.95, [(r["text"], r["expected"], r["reply"]) for r in result["results"] if not r["ok"]]
+
+
+async def test_follow_ups_keep_context(demo):
+    pool, s = demo.pool, demo.settings
+    store, cid = ConversationStore(demo.redis), uuid.uuid4().hex
+    ask = lambda m: chat(pool, s, m, {"conversation_id": cid}, store=store, user="u1", role="dispatcher")  # noqa: E731
+    first = await ask("how many tickets are open in Selangor?")
+    assert first["data"]["count"] == await pool.fetchval(f"SELECT count(*) FROM tickets WHERE zone='Selangor' AND status IN {OPEN}")
+    johor = await ask("and in Johor?")
+    assert johor["follow_up"] and johor["data"]["count"] == await pool.fetchval(f"SELECT count(*) FROM tickets WHERE zone='Johor' AND status IN {OPEN}")
+    crit = await ask("only critical ones")
+    assert crit["data"]["count"] == await pool.fetchval(f"SELECT count(*) FROM tickets WHERE zone='Johor' AND priority='critical' AND status IN {OPEN}")
+    listed = await ask("senaraikan")
+    second = await ask("the second one")
+    if len(listed["data"]["ticket_numbers"]) >= 2:
+        assert second["intent"] == "ticket_detail" and second["data"]["ticket"]["ticket_number"] == listed["data"]["ticket_numbers"][1]
+    other = await chat(pool, s, "and in Johor?", {"conversation_id": cid}, store=store, user="someone-else", role="dispatcher")
+    assert not other.get("follow_up")  # state is per user and conversation
+    unknown = await ask("book me a flight to London")
+    assert "count and list tickets" in unknown["response"] and unknown["suggestions"]
+    assert first["table"] is not None and first["ids"]["tickets"]
+
+
+async def test_action_needs_confirmation_and_role(settings):
+    async with running_api(settings) as h:
+        await h.resources.publisher.publish_many(history())
+        pool, c = h.resources.pool, h.client
+        await wait_until(lambda: pool.fetchval("SELECT count(*) = 8 FROM tickets"), timeout=60, what="history projected")
+        msg = "assign TKT-2026-001004 to team 2"
+        denied = (await c.post("/ai/chat", json={"message": msg, "context": {"conversation_id": "a1"}}, headers=h.headers["analyst"])).json()
+        assert denied["proposed_action"] is None and "may not" in denied["response"]
+        yes = (await c.post("/ai/chat", json={"message": "yes", "context": {"conversation_id": "a1"}}, headers=h.headers["analyst"])).json()
+        assert yes["intent"] != "confirm_action"
+        r = await c.post("/ai/chat", json={"message": msg, "context": {"conversation_id": "d1"}}, headers=h.headers["dispatcher"])
+        body = r.json()
+        assert r.status_code == 200 and body["proposed_action"]["team_id"] == 2 and body["proposed_action"]["ticket_id"] == 1004
+        assert await pool.fetchval("SELECT assigned_team FROM tickets WHERE id = 1004") is None  # nothing happens before the yes
+        done = (await c.post("/ai/chat", json={"message": "ya", "context": {"conversation_id": "d1"}}, headers=h.headers["dispatcher"])).json()
+        assert done["intent"] == "confirm_action" and done["data"]["executed"], done
+        row = await pool.fetchrow("SELECT a.strategy, a.assigned_by, t.assigned_team FROM tickets t JOIN assignments a ON a.ticket_id = t.id WHERE t.id = 1004")
+        assert row["assigned_team"] == 2 and row["strategy"] == "manual"  # the same TicketAssigned as POST /tickets/assign
+        field = (await c.post("/ai/chat", json={"message": "show TKT-2026-001000"}, headers=h.headers["field"])).json()
+        assert field["data"]["found"] is False  # not the field user's team's ticket
