@@ -170,7 +170,7 @@ async def test_chat_explains_assignment_and_top_team_and_forecast(loaded):
     fc = await chat(pool, resources.settings, "what will Sabah's load be next week?")
     assert fc["data"]["zone"] == "Sabah" and len(fc["data"]["daily"]) == 7
 
-    sug = await chat(pool, resources.settings, "who should take TKT-2026-001004?")
+    sug = await chat(pool, resources.settings, "who should take TKT-2026-001004?", role="dispatcher")
     assert sug["proposed_action"]["type"] == "assign" and sug["proposed_action"]["ticket_id"] == 1004
     assert sug["proposed_action"]["team_id"] == 1  # nearest available fiber team
 
