@@ -22,6 +22,7 @@ TEAM_INTENTS = {"team_day", "what_if_offline"}
 ACTIONS = {"action_assign", "action_status", "action_pin"}
 ACTION_ROLES = ("admin", "dispatcher")
 FOLLOW_UP = re.compile(r"^\s*(and|dan|what about|how about|bagaimana dengan|macam mana dengan|mcm mana dgn|only|hanya|just|cuma|for|untuk|in|di|kat|then|lepas tu|pula|also|juga|same for|yang|the)\b", re.I)
+RANK_WORDS = re.compile(r"\b(which|what zone|what state|where|rank|ranking|top|most|largest|biggest|highest|lowest|least|fewest|mana|paling|ter\w+|susun|kedudukan|compare|banding)\b", re.I)
 CONFIRM = re.compile(r"^\s*(yes|ya|yup|ok|okay|confirm|confirmed|sahkan|setuju|betul|go ahead|teruskan|proceed|do it|buat)\b", re.I)
 CANCEL = re.compile(r"^\s*(no|tidak|tak|jangan|cancel it|abort|nope|x payah|tak payah|tak jadi)\b", re.I)
 PRI_MS = {"critical": "kritikal", "high": "keutamaan tinggi", "medium": "sederhana", "low": "keutamaan rendah"}
@@ -92,6 +93,8 @@ def slots_of(ent: Entities) -> dict:
             s[k] = v
     if ent.ascending:
         s["ascending"] = True
+    if len(ent.zones) > 1:
+        s["zones"] = ent.zones
     if ent.tickets:
         s["ticket"] = ent.tickets[0]
     if ent.team_ids:
@@ -109,7 +112,7 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
     intent, conf = pred.intent, pred.confidence
     slots = slots_of(ent)
     words = len(ent.masked.split())
-    follow = bool(prev.get("intent")) and prev["intent"] not in ("help",) and (
+    follow = bool(prev.get("intent")) and prev["intent"] not in ("help", *ACTIONS, "suggest_assignment") and (
         FOLLOW_UP.match(message) is not None and words <= 8 or (conf < 0.55 and words <= 5) or (intent == "help" and words <= 5 and bool(slots))
     )
     if "ordinal" in slots and prev.get("ids") and "ticket" not in slots and "team_id" not in slots:
@@ -132,11 +135,15 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
                 return "count_tickets", conf, {**slots, "zone": pick, "status": slots.get("status", "open")}, True
     if follow:
         merged = {k: v for k, v in prev.get("slots", {}).items() if k not in ("ordinal",)}
+        if "zone" in slots and "zones" not in slots:
+            merged.pop("zones", None)
         merged.update(slots)
         again = prev["intent"]
         if again in ("rank_zones", "capacity") and "zone" in slots and again == "rank_zones":
             again = "count_tickets"  # "and in Johor?" after a zone ranking: the same filters in that zone
         return again, conf, merged, True
+    if intent == "rank_zones" and len(ent.zones) == 1 and not RANK_WORDS.search(message):
+        intent = "count_tickets"  # "what's the backlog in KL": one zone's figure, not a ranking
     if intent in TICKET_INTENTS and "ticket" not in slots and prev.get("slots", {}).get("ticket") is not None:
         slots["ticket"] = prev["slots"]["ticket"]  # "why is it late?" after a ticket question
     if intent in TEAM_INTENTS and "team_id" not in slots and prev.get("slots", {}).get("team_id") is not None:
@@ -153,7 +160,8 @@ def _where(slots: dict, ms: bool) -> str:
     if slots.get("zone"):
         parts.append(f"{'di' if ms else 'in'} {slots['zone']}")
     if slots.get("team_id") is not None:
-        parts.append(f"{'milik pasukan' if ms else 'held by team'} {slots['team_id']}")
+        done = slots.get("status") in ("completed", "closed", "cancelled")
+        parts.append(f"{('oleh pasukan' if done else 'milik pasukan') if ms else ('by team' if done else 'held by team')} {slots['team_id']}")
     return (" " + " ".join(parts)) if parts else ""
 
 
@@ -161,7 +169,9 @@ def _when(slots: dict, ms: bool, status: str | None) -> str:
     if not slots.get("range"):
         return ""
     verb = ("diselesaikan" if ms else "completed") if status in ("completed", "closed") else ("dicipta" if ms else "created")
-    return f" {verb} {describe(slots['range'], 'ms' if ms else 'en')}"
+    label = slots["range"]
+    prep = " in" if (not ms and label.startswith("last_") and label.endswith("_days")) else ""
+    return f" {verb}{prep} {describe(label, 'ms' if ms else 'en')}"
 
 
 def _ticket_filters(slots: dict) -> dict:
@@ -194,6 +204,13 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
         return ("Pasukan mana? Contohnya 'pasukan 12'." if ms else "Which team? E.g. 'team 12'."), None, None, None, None
     if intent in ("count_tickets", "list_tickets"):
         f = _ticket_filters(slots)
+        if intent == "count_tickets" and len(slots.get("zones") or []) > 1:
+            per = [await tools.count_tickets(pool, **{**f, "zone": z}, scope_team=scope_team) for z in slots["zones"]]
+            rows = [{"zone": d["zone"], "count": d["count"]} for d in per]
+            head = _tickets_phrase(sum(r["count"] for r in rows), {**f, "zone": None}, {**slots, "zone": None}, ms).rstrip(".")
+            text = head + ": " + ", ".join(f"{r['zone']} {r['count']}" for r in rows) + "."
+            data = {"zones": rows, "count": sum(r["count"] for r in rows), "ticket_ids": [i for d in per for i in d["ticket_ids"]]}
+            return text, data, tools._table(["zone", "count"], rows), None, ("zone", [r["zone"] for r in rows])
         if intent == "count_tickets":
             data = await tools.count_tickets(pool, **f, scope_team=scope_team)
             return _tickets_phrase(data["count"], f, slots, ms), data, tools._table(["ticket_number"], [{"ticket_number": n} for n in data["ticket_numbers"]]), None, ("ticket", data["ticket_numbers"])

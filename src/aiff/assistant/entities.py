@@ -38,7 +38,7 @@ STATUS_TERMS: dict[str, str] = {
     "unassigned": "unassigned", "not assigned": "unassigned", "belum ditugaskan": "unassigned", "belum diberi": "unassigned", "tiada pasukan": "unassigned", "without a team": "unassigned", "no team": "unassigned", "tak assign": "unassigned", "belum assign": "unassigned", "unasigned": "unassigned",
     "assigned": "assigned", "ditugaskan": "assigned", "diberi": "assigned",
     "in progress": "in_progress", "in-progress": "in_progress", "in_progress": "in_progress", "dalam proses": "in_progress", "sedang dibaiki": "in_progress", "sedang berjalan": "in_progress", "being worked on": "in_progress", "started": "in_progress", "on site": "in_progress",
-    "completed": "completed", "complete": "completed", "selesai": "completed", "siap": "completed", "diselesaikan": "completed", "done": "completed", "finished": "completed", "resolved": "completed", "solved": "completed", "completd": "completed",
+    "completed": "completed", "complete": "completed", "selesai": "completed", "siap": "completed", "diselesaikan": "completed", "done": "completed", "finished": "completed", "finish": "completed", "completing": "completed", "closed out": "completed", "siapkan": "completed", "disiapkan": "completed", "selesaikan": "completed", "menyelesaikan": "completed", "fixed": "completed", "dibaiki": "completed", "resolved": "completed", "solved": "completed", "completd": "completed",
     "closed": "closed", "ditutup": "closed", "tutup": "closed",
     "cancelled": "cancelled", "canceled": "cancelled", "dibatalkan": "cancelled", "batal": "cancelled",
     "reopened": "reopened", "dibuka semula": "reopened", "buka semula": "reopened", "re-opened": "reopened",
