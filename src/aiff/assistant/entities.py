@@ -79,8 +79,8 @@ EN_MARKERS = {
     "do", "it", "reach", "doing", "if", "goes", "offline", "late", "open", "assign", "change", "status", "to", "for", "by", "with",
 }  # fmt: skip
 
-_TICKET_NO = re.compile(r"\btkt[-\s]?(\d{4})[-\s]?(\d{1,8})\b", re.IGNORECASE)
-_TICKET_ID = re.compile(r"(?:\b(?:ticket|tiket|tkt|id)\s*(?:no\.?|number|nombor|num|id|#)?\s*#?|#)\s*(\d{1,9})\b", re.IGNORECASE)
+_TICKET_NO = re.compile(r"\btkt[-\s]?(\d{4})[-\s]?(\d{1,12})\b", re.IGNORECASE)
+_TICKET_ID = re.compile(r"(?:\b(?:ticket|tiket|tkt|id)\s*(?:no\.?|number|nombor|num|id|#)?\s*#?|#)\s*(\d{1,12})\b", re.IGNORECASE)
 _TEAM_ID = re.compile(r"\b(?:team|pasukan|unit|pskn|tim)\s*(?:no\.?|number|nombor|#|id)?\s*#?(\d{1,5})\b", re.IGNORECASE)
 _TOP_N = re.compile(r"\b(?:top|best|worst|bottom|first|teratas|terbaik|senarai)\s+(\d{1,2})\b|\b(\d{1,2})\s+(?:teratas|terbaik|terburuk|pasukan|teams|zones|zon)\b", re.IGNORECASE)
 _HORIZON = re.compile(r"\b(?:next|coming|dalam|untuk|for the next)\s+(\d{1,2})\s+(?:days|hari)\b|\b(\d{1,2})\s+(?:days|hari)\s+(?:akan datang|ahead|lagi|from now)\b", re.IGNORECASE)
