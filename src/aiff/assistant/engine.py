@@ -93,6 +93,8 @@ def slots_of(ent: Entities) -> dict:
             s[k] = v
     if ent.ascending:
         s["ascending"] = True
+    if ent.worst:
+        s["worst"] = True
     if len(ent.zones) > 1:
         s["zones"] = ent.zones
     if ent.tickets:
@@ -110,6 +112,9 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
     """The intent and slots of this turn, using the previous turn for follow-ups ("and in Johor?", "the second one")."""
     pred = model().predict(ent.masked)
     intent, conf = pred.intent, pred.confidence
+    if ent.tickets and intent not in TICKET_INTENTS:
+        # A ticket number names the subject: the likeliest intent that takes a ticket (usually its details).
+        intent, conf = next((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i in TICKET_INTENTS)
     slots = slots_of(ent)
     words = len(ent.masked.split())
     follow = bool(prev.get("intent")) and prev["intent"] not in ("help", *ACTIONS, "suggest_assignment") and (
@@ -168,10 +173,10 @@ def _where(slots: dict, ms: bool) -> str:
 def _when(slots: dict, ms: bool, status: str | None) -> str:
     if not slots.get("range"):
         return ""
-    verb = ("diselesaikan" if ms else "completed") if status in ("completed", "closed") else ("dicipta" if ms else "created")
+    verb = "" if status in ("completed", "closed") else (" dicipta" if ms else " created")  # "completed" already says when
     label = slots["range"]
     prep = " in" if (not ms and label.startswith("last_") and label.endswith("_days")) else ""
-    return f" {verb}{prep} {describe(label, 'ms' if ms else 'en')}"
+    return f"{verb}{prep} {describe(label, 'ms' if ms else 'en')}"
 
 
 def _ticket_filters(slots: dict) -> dict:
@@ -222,7 +227,9 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
         return head, data, data["table"], None, ("ticket", data["ticket_numbers"])
     if intent == "rank_zones":
         metric = slots.get("metric") if slots.get("metric") in tools.ZONE_METRICS else ("unassigned" if slots.get("status") == "unassigned" else "completed" if slots.get("status") in ("completed", "closed") else "backlog")
-        data = await tools.rank_zones(pool, metric, slots.get("priority"), slots.get("category"), _range(slots), slots.get("ascending", False), slots.get("limit") or 5, scope_team)
+        # For a zone, "worst" is the most backlog/overdue; only "fewest", "least", "paling sikit" sort upwards.
+        ascending = slots.get("ascending", False) and not slots.get("worst")
+        data = await tools.rank_zones(pool, metric, slots.get("priority"), slots.get("category"), _range(slots), ascending, slots.get("limit") or 5, scope_team)
         z = data["zones"]
         label = {"backlog": ("tiket terbuka", "open tickets"), "created": ("tiket baharu", "new tickets"), "overdue": ("tiket lewat", "overdue tickets"), "completed": ("tiket selesai", "completed tickets"), "unassigned": ("tiket belum ditugaskan", "unassigned tickets")}[metric]
         pri = f" {PRI_MS[slots['priority']] if ms else slots['priority']}" if slots.get("priority") else ""
@@ -348,14 +355,16 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
     if intent == "capacity":
         data = await tools.capacity(pool, slots.get("zone"), scope_team)
         where = f" {'di' if ms else 'in'} {slots['zone']}" if slots.get("zone") else ""
-        text = (f"Kapasiti{where}: {data['working_teams']} daripada {data['teams']} pasukan bertugas, {data['active']}/{data['capacity']} slot digunakan, {data['free']} slot kosong; {data['unassigned_tickets']} tiket belum ditugaskan." if ms
-                else f"Capacity{where}: {data['working_teams']} of {data['teams']} teams working, {data['active']}/{data['capacity']} slots in use, {data['free']} free slots; {data['unassigned_tickets']} tickets unassigned.")  # fmt: skip
+        st = data["by_status"]
+        text = (f"Kapasiti{where}: {data['working_teams']} daripada {data['teams']} pasukan bertugas ({st.get('available', 0)} available, {st.get('busy', 0)} sibuk, {st.get('offline', 0)} offline, {st.get('on_leave', 0)} cuti), {data['active']}/{data['capacity']} slot digunakan, {data['free']} slot kosong; {data['unassigned_tickets']} tiket belum ditugaskan." if ms
+                else f"Capacity{where}: {data['working_teams']} of {data['teams']} teams working ({st.get('available', 0)} available, {st.get('busy', 0)} busy, {st.get('offline', 0)} offline, {st.get('on_leave', 0)} on leave), {data['active']}/{data['capacity']} slots in use, {data['free']} free slots; {data['unassigned_tickets']} tickets unassigned.")  # fmt: skip
         return text, data, data["table"], None, ("team", data["team_ids"])
     if intent == "overview":
-        data = await tools.overview(pool, scope_team)
+        data = await tools.overview(pool, scope_team, slots.get("zone"))
         crit = data["open_by_priority"]["critical"]
-        text = (f"{data['open']} tiket terbuka ({crit} kritikal), {data['overdue_open']} melebihi tarikh akhir SLA." if ms
-                else f"{data['open']} open tickets ({crit} critical); {data['overdue_open']} are past their SLA due date.")  # fmt: skip
+        where = f" {'di' if ms else 'in'} {slots['zone']}" if slots.get("zone") else ""
+        text = (f"{data['open']} tiket terbuka{where} ({crit} kritikal), {data['overdue_open']} melebihi tarikh akhir SLA." if ms
+                else f"{data['open']} open tickets{where} ({crit} critical); {data['overdue_open']} are past their SLA due date.")  # fmt: skip
         return text, data, data["table"], None, None
     if intent == "suggest_assignment" or intent in ACTIONS:
         return await propose(pool, intent, slots, lang, scope_team, role)

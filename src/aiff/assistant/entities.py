@@ -39,7 +39,7 @@ STATUS_TERMS: dict[str, str] = {
     "assigned": "assigned", "ditugaskan": "assigned", "diberi": "assigned",
     "in progress": "in_progress", "in-progress": "in_progress", "in_progress": "in_progress", "dalam proses": "in_progress", "sedang dibaiki": "in_progress", "sedang berjalan": "in_progress", "being worked on": "in_progress", "started": "in_progress", "on site": "in_progress",
     "completed": "completed", "complete": "completed", "selesai": "completed", "siap": "completed", "diselesaikan": "completed", "done": "completed", "finished": "completed", "finish": "completed", "completing": "completed", "closed out": "completed", "siapkan": "completed", "disiapkan": "completed", "selesaikan": "completed", "menyelesaikan": "completed", "fixed": "completed", "dibaiki": "completed", "resolved": "completed", "solved": "completed", "completd": "completed",
-    "closed": "closed", "ditutup": "closed", "tutup": "closed",
+    "closed": "closed", "ditutup": "closed", "tutup": "closed", "close": "completed", "we closed": "completed", "did we close": "completed", "closed out": "completed",
     "cancelled": "cancelled", "canceled": "cancelled", "dibatalkan": "cancelled", "batal": "cancelled",
     "reopened": "reopened", "dibuka semula": "reopened", "buka semula": "reopened", "re-opened": "reopened",
 }  # fmt: skip
@@ -97,6 +97,7 @@ class Entities:
     category: str | None = None
     metric: str | None = None
     ascending: bool = False
+    worst: bool = False
     limit: int | None = None
     ordinal: int | None = None
     range: DateRange | None = None
@@ -203,6 +204,7 @@ def extract(message: str, teams: dict[str, int] | None = None, now: datetime | N
         hits = [h for h in _find_terms(low, table) if not any(h[0] < e and s < h[1] for s, e, _ in spans if _ in ("TICKET", "TEAM", "ZONE"))]
         if hits:
             setattr(ent, attr, hits[0][2])
+    ent.worst = re.search(r"\b(worst|teruk|terburuk|paling teruk)\b", low) is not None
     ent.ascending = any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", low) for w in ASC_WORDS)
     if (m := _TOP_N.search(low)) is not None:
         ent.limit = max(1, min(50, int(m.group(1) or m.group(2))))

@@ -281,7 +281,10 @@ async def capacity(pool, zone=None, scope_team=None) -> dict:
         r["free"] = max(0, r["capacity"] - r["active"]) if r in working else 0
     unassigned = await pool.fetchval("SELECT count(*) FROM tickets WHERE status IN ('open','reopened') AND ($1::text IS NULL OR zone = $1)", zone)
     top = sorted(rows, key=lambda r: -r["free"])[:10]
-    return {"zone": zone, "teams": len(rows), "working_teams": len(working), "capacity": sum(r["capacity"] for r in working),
+    by_status: dict[str, int] = {}
+    for r in rows:
+        by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+    return {"zone": zone, "teams": len(rows), "working_teams": len(working), "by_status": by_status, "capacity": sum(r["capacity"] for r in working),
             "active": sum(r["active"] for r in working), "free": sum(r["free"] for r in rows), "unassigned_tickets": int(unassigned),
             "team_ids": [r["team_id"] for r in top], "table": _table(["team_id", "name", "status", "capacity", "active", "free"], top)}  # fmt: skip
 
@@ -314,13 +317,14 @@ async def forecast_load(pool, zone=None, horizon=7, scope_team=None) -> dict:
     return out
 
 
-async def overview(pool, scope_team=None) -> dict:
-    if scope_team is None:
+async def overview(pool, scope_team=None, zone=None) -> dict:
+    """Open tickets by priority and overdue ones: everywhere, in one zone, or a field user's team."""
+    if scope_team is None and zone is None:
         out = await legacy.overview(pool)
     else:
-        c = await count_tickets(pool, scope_team=scope_team)
-        out = {"open": c["count"], "open_by_priority": {p: (await count_tickets(pool, priority=p, scope_team=scope_team))["count"] for p in PRIORITIES},
-               "overdue_open": (await count_tickets(pool, overdue=True, scope_team=scope_team))["count"]}  # fmt: skip
+        c = await count_tickets(pool, zone=zone, scope_team=scope_team)
+        out = {"zone": zone, "open": c["count"], "open_by_priority": {p: (await count_tickets(pool, zone=zone, priority=p, scope_team=scope_team))["count"] for p in PRIORITIES},
+               "overdue_open": (await count_tickets(pool, zone=zone, overdue=True, scope_team=scope_team))["count"]}  # fmt: skip
     out["table"] = _table(["priority", "open"], [{"priority": p, "open": out["open_by_priority"][p]} for p in reversed(PRIORITIES)])
     return out
 
