@@ -115,3 +115,28 @@ async def test_action_needs_confirmation_and_role(settings):
         assert row["assigned_team"] == 2 and row["strategy"] == "manual"  # the same TicketAssigned as POST /tickets/assign
         field = (await c.post("/ai/chat", json={"message": "show TKT-2026-001000"}, headers=h.headers["field"])).json()
         assert field["data"]["found"] is False  # not the field user's team's ticket
+
+
+async def test_eta_and_team_day_from_the_plans_read_model(demo):
+    """With a plan in the read model, "when will the team reach TKT-…" and "what is <team name> doing today" answer
+    from it (the same query as GET /tickets/{id}/eta)."""
+    from datetime import UTC, datetime, timedelta
+
+    from aiff.api.routers.plans import today
+
+    pool, s = demo.pool, demo.settings
+    t = await pool.fetchrow("SELECT id, ticket_number, assigned_team FROM tickets WHERE status = 'assigned' ORDER BY id LIMIT 1")
+    team = await pool.fetchrow("SELECT id, name FROM teams WHERE id = $1", t["assigned_team"])
+    eta = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    await pool.execute(
+        "INSERT INTO plans (team_id, plan_date, revision, strategy, updated_at, event_id) VALUES ($1, $2, 3, 'routes', now(), $3)",
+        team["id"], today(), uuid.uuid4())  # fmt: skip
+    await pool.execute(
+        """INSERT INTO plan_visits (team_id, plan_date, ticket_id, sequence, eta, planned_start, planned_end)
+           VALUES ($1, $2, $3, 2, $4, $4, $5)""", team["id"], today(), t["id"], eta, eta + timedelta(minutes=45))  # fmt: skip
+    out = await chat(pool, s, f"when will the team reach {t['ticket_number']}?", role="dispatcher")
+    assert out["intent"] == "ticket_eta" and out["data"]["visit"]["team_id"] == team["id"] and out["data"]["visit"]["sequence"] == 2
+    assert eta.strftime("%H:%M") in out["response"] and out["ids"]["teams"] == [team["id"]]
+    short = team["name"].split(" – ")[0]
+    day = await chat(pool, s, f"apa {short} buat hari ni?", role="dispatcher")
+    assert day["intent"] == "team_day" and day["data"]["team"]["id"] == team["id"] and t["ticket_number"] in day["response"]

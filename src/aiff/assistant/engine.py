@@ -63,23 +63,23 @@ class Turn:
 
 
 class TeamNames:
-    """Team names (full, "Unit Kuching 03" short form, and lead name) -> id, refreshed every minute."""
+    """Team names (full, "Unit Kuching 03" short form, and lead name) -> id, per database pool, refreshed every minute."""
 
     def __init__(self) -> None:
-        self.names: dict[str, int] = {}
-        self.loaded_at = 0.0
+        self._by_pool: dict[int, tuple[float, dict[str, int]]] = {}
 
     async def get(self, pool: asyncpg.Pool) -> dict[str, int]:
-        if time.time() - self.loaded_at > 60:
-            names: dict[str, int] = {}
+        loaded_at, names = self._by_pool.get(id(pool), (0.0, {}))
+        if time.time() - loaded_at > 60:
+            names = {}
             for r in await pool.fetch("SELECT id, name FROM teams"):
                 full = r["name"].lower()
                 names[full] = r["id"]
                 for part in re.split(r"\s+[–-]\s+", full):
                     if len(part) >= 6 and part not in names:
                         names[part] = r["id"]
-            self.names, self.loaded_at = names, time.time()
-        return self.names
+            self._by_pool[id(pool)] = (time.time(), names)
+        return names
 
 
 TEAM_NAMES = TeamNames()
