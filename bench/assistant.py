@@ -346,10 +346,10 @@ async def main() -> None:
         conn = await asyncpg.connect(dsn)
         await conn.execute(f"DROP SCHEMA {name} CASCADE")
         await conn.close()
-    print(f"\n| intent | right / asked | accuracy |\n|---|---|---|")
+    print("\n| intent | right / asked | accuracy |\n|---|---|---|")
     for k, (ok, n) in sorted(s["by_intent"].items()):
         print(f"| {k} | {ok} / {n} | {100 * ok / n:.1f}% |")
-    print(f"\n| language | right / asked | accuracy |\n|---|---|---|")
+    print("\n| language | right / asked | accuracy |\n|---|---|---|")
     for k, (ok, n) in sorted(s["by_lang"].items()):
         print(f"| {k} | {ok} / {n} | {100 * ok / n:.1f}% |")
     print(f"\naccuracy {100 * s['accuracy']:.1f}% (target >= 95%); {dt / len(s['results']) * 1000:.0f} ms per question")

@@ -177,7 +177,7 @@ async def chat_openai(pool: asyncpg.Pool, settings: Settings, message: str, conv
     action = None
     try:
         for _ in range(max_rounds):
-            completion = await client.chat.completions.create(model=settings.openai_model, messages=messages, tools=functions.TOOL_SPECS + SUGGEST_SPEC)
+            completion = await client.chat.completions.create(model=settings.openai_model, messages=messages, tools=functions.TOOL_SPECS + (SUGGEST_SPEC if scope_team is None else []))
             msg = completion.choices[0].message
             if not msg.tool_calls:
                 intent = parse(message)
@@ -191,7 +191,7 @@ async def chat_openai(pool: asyncpg.Pool, settings: Settings, message: str, conv
                     args = json.loads(tc.function.arguments or "{}")
                 except json.JSONDecodeError:
                     args = {}
-                if tc.function.name == "suggest_assignment":
+                if tc.function.name == "suggest_assignment" and scope_team is None:
                     result = await tools.call_tool(pool, tc.function.name, args)
                 else:
                     result = await functions.call_tool(pool, tc.function.name, args, scope_team)

@@ -39,7 +39,7 @@ STATUS_TERMS: dict[str, str] = {
     "assigned": "assigned", "ditugaskan": "assigned", "diberi": "assigned",
     "in progress": "in_progress", "in-progress": "in_progress", "in_progress": "in_progress", "dalam proses": "in_progress", "sedang dibaiki": "in_progress", "sedang berjalan": "in_progress", "being worked on": "in_progress", "started": "in_progress", "on site": "in_progress",
     "completed": "completed", "complete": "completed", "selesai": "completed", "siap": "completed", "diselesaikan": "completed", "done": "completed", "finished": "completed", "finish": "completed", "completing": "completed", "closed out": "completed", "siapkan": "completed", "disiapkan": "completed", "selesaikan": "completed", "menyelesaikan": "completed", "fixed": "completed", "dibaiki": "completed", "resolved": "completed", "solved": "completed", "completd": "completed",
-    "closed": "closed", "ditutup": "closed", "tutup": "closed", "close": "completed", "we closed": "completed", "did we close": "completed", "closed out": "completed",
+    "closed": "closed", "ditutup": "closed", "tutup": "closed", "close": "completed", "we closed": "completed", "did we close": "completed",
     "cancelled": "cancelled", "canceled": "cancelled", "dibatalkan": "cancelled", "batal": "cancelled",
     "reopened": "reopened", "dibuka semula": "reopened", "buka semula": "reopened", "re-opened": "reopened",
 }  # fmt: skip

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 
 from aiff.ai import tools as legacy
 from aiff.api.routers.plans import _ETA_SQL, _VISITS_SQL, MALAYSIA
