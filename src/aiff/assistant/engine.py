@@ -23,6 +23,9 @@ ACTIONS = {"action_assign", "action_status", "action_pin"}
 ACTION_ROLES = ("admin", "dispatcher")
 FOLLOW_UP = re.compile(r"^\s*(and|dan|what about|how about|bagaimana dengan|macam mana dengan|mcm mana dgn|only|hanya|just|cuma|for|untuk|in|di|kat|then|lepas tu|pula|also|juga|same for|yang|the)\b", re.I)
 RANK_WORDS = re.compile(r"\b(which|what zone|what state|where|rank|ranking|top|most|largest|biggest|highest|lowest|least|fewest|mana|paling|ter\w+|susun|kedudukan|compare|banding)\b", re.I)
+ZONE_QUESTION = re.compile(r"\b(which|what|top|rank\w*)\s+(zones?|states?|regions?|areas?|negeri|zon)\b|\b(zon|negeri|kawasan|state|zone)\s+(mana|manakah|apa)\b", re.I)
+TEAM_QUESTION = re.compile(r"\b(which|what|top|rank\w*)\s+(teams?|crews?|pasukan|units?)\b|\b(pasukan|team|unit|crew)\s+(mana|manakah)\b", re.I)
+CREATED_WORDS = re.compile(r"\b(created|new|raised|opened|logged|came in|received|baru|baharu|masuk|dicipta|dibuka|dilaporkan|diterima)\b", re.I)
 CONFIRM = re.compile(r"^\s*(yes|ya|yup|ok|okay|confirm|confirmed|sahkan|setuju|betul|go ahead|teruskan|proceed|do it|buat)\b", re.I)
 CANCEL = re.compile(r"^\s*(no|tidak|tak|jangan|cancel it|abort|nope|x payah|tak payah|tak jadi)\b", re.I)
 PRI_MS = {"critical": "kritikal", "high": "keutamaan tinggi", "medium": "sederhana", "low": "keutamaan rendah"}
@@ -116,6 +119,8 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
         # A ticket number names the subject: the likeliest intent that takes a ticket (usually its details).
         intent, conf = next((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i in TICKET_INTENTS)
     slots = slots_of(ent)
+    if slots.get("range") == "today" and slots.get("status") in ("open", "unassigned", "in_progress", "assigned") and not CREATED_WORDS.search(message):
+        del slots["range"]  # "open tickets today" = open now, not opened today
     words = len(ent.masked.split())
     follow = bool(prev.get("intent")) and prev["intent"] not in ("help", *ACTIONS, "suggest_assignment") and (
         FOLLOW_UP.match(message) is not None and words <= 8 or (conf < 0.55 and words <= 5) or (intent == "help" and words <= 5 and bool(slots))
@@ -147,6 +152,10 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
         if again in ("rank_zones", "capacity") and "zone" in slots and again == "rank_zones":
             again = "count_tickets"  # "and in Johor?" after a zone ranking: the same filters in that zone
         return again, conf, merged, True
+    if intent in ("count_tickets", "list_tickets", "overview", "help") and not ent.zones and ZONE_QUESTION.search(message):
+        intent = "rank_zones"  # "which state has the highest number of ...", "negeri mana ..."
+    elif intent in ("count_tickets", "list_tickets", "overview", "help", "rank_zones") and not ent.team_ids and TEAM_QUESTION.search(message):
+        intent = "rank_teams"
     if intent == "rank_zones" and len(ent.zones) == 1 and not RANK_WORDS.search(message):
         intent = "count_tickets"  # "what's the backlog in KL": one zone's figure, not a ranking
     if intent in TICKET_INTENTS and "ticket" not in slots and prev.get("slots", {}).get("ticket") is not None:
@@ -242,7 +251,8 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
         return text, data, data["table"], None, ("zone", [r["zone"] for r in z])
     if intent == "rank_teams":
         metric = slots.get("metric") if slots.get("metric") in tools.TEAM_METRICS else "sla"
-        data = await tools.rank_teams(pool, metric, slots.get("zone"), _range(slots), slots.get("ascending", False), slots.get("limit") or 5, slots.get("category"), scope_team)
+        only = scope_team if scope_team is not None else slots.get("team_id")  # "average rating of team 5": that team's figures
+        data = await tools.rank_teams(pool, metric, slots.get("zone"), _range(slots), slots.get("ascending", False), slots.get("limit") or 5, slots.get("category"), only)
         when = ("sekarang" if ms else "now") if metric in ("utilisation", "backlog") else describe(slots["range"], lang) if slots.get("range") else ("30 hari lepas" if ms else "the last 30 days")
         where = f" {'di' if ms else 'in'} {slots['zone']}" if slots.get("zone") else ""
         if not data["teams"]:

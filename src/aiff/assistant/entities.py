@@ -34,7 +34,7 @@ PRIORITY_TERMS: dict[str, str] = {
 }  # fmt: skip
 STATUS_TERMS: dict[str, str] = {
     "not finished": "open", "not done": "open", "unfinished": "open", "not completed": "open", "not closed": "open", "not yet done": "open", "not resolved": "open",
-    "open": "open", "opened": "open", "terbuka": "open", "outstanding": "open", "pending": "open", "belum selesai": "open", "tertunggak": "open", "backlog": "open", "active": "open", "aktif": "open", "x siap": "open", "tak siap": "open", "belum siap": "open",
+    "open": "open", "terbuka": "open", "outstanding": "open", "pending": "open", "belum selesai": "open", "tertunggak": "open", "backlog": "open", "active": "open", "aktif": "open", "x siap": "open", "tak siap": "open", "belum siap": "open",
     "unassigned": "unassigned", "not assigned": "unassigned", "belum ditugaskan": "unassigned", "belum diberi": "unassigned", "tiada pasukan": "unassigned", "without a team": "unassigned", "no team": "unassigned", "tak assign": "unassigned", "belum assign": "unassigned", "unasigned": "unassigned",
     "assigned": "assigned", "ditugaskan": "assigned", "diberi": "assigned",
     "in progress": "in_progress", "in-progress": "in_progress", "in_progress": "in_progress", "dalam proses": "in_progress", "sedang dibaiki": "in_progress", "sedang berjalan": "in_progress", "being worked on": "in_progress", "started": "in_progress", "on site": "in_progress",
@@ -84,7 +84,11 @@ _TICKET_ID = re.compile(r"(?:\b(?:ticket|tiket|tkt|id)\s*(?:no\.?|number|nombor|
 _TEAM_ID = re.compile(r"\b(?:team|pasukan|unit|pskn|tim)\s*(?:no\.?|number|nombor|#|id)?\s*#?(\d{1,5})\b", re.IGNORECASE)
 _TOP_N = re.compile(r"\b(?:top|best|worst|bottom|first|teratas|terbaik|senarai)\s+(\d{1,2})\b|\b(\d{1,2})\s+(?:teratas|terbaik|terburuk|pasukan|teams|zones|zon)\b", re.IGNORECASE)
 _HORIZON = re.compile(r"\b(?:next|coming|dalam|untuk|for the next)\s+(\d{1,2})\s+(?:days|hari)\b|\b(\d{1,2})\s+(?:days|hari)\s+(?:akan datang|ahead|lagi|from now)\b", re.IGNORECASE)
-_STOP_FUZZY = {"status", "statuses", "tickets", "ticket", "teams", "which", "where", "sebab", "semua", "sahaja", "selesai", "terbuka", "tertunggak", "paling", "banyak", "minggu", "bulan", "semalam", "kenapa", "pasukan", "senarai", "berapa", "sampai", "selepas", "sebelum", "johor", "kedua", "ketiga", "pertama", "tinggi", "rendah", "sederhana", "hari", "kelima", "keempat", "backlog", "stats", "sabar", "pegang", "senang", "pulang", "petang", "sedang", "kurang", "barang", "jabatan", "perlu", "pahat", "rating", "ratings", "penang", "perak", "pahang", "perlis", "offline", "online", "assign", "dengan", "setiap", "capai", "kapasiti", "tugaskan", "laporan", "pending"}
+_NEGATION = re.compile(r"(?:\b(?:belum|blm|tak|x|tidak|not|never|yet to be|not yet|masih belum)\s*)$")
+_STOP_FUZZY = {"bulan", "lepas", "depan", "tahun", "minggu ini", "bulan ini", "bulan lepas", "kecekapan", "status", "statuses", "tickets", "ticket", "teams", "which", "where", "sebab", "semua", "sahaja", "selesai", "terbuka", "tertunggak", "paling", "banyak", "minggu", "bulan", "semalam", "kenapa", "pasukan", "senarai", "berapa", "sampai", "selepas", "sebelum", "johor", "kedua", "ketiga", "pertama", "tinggi", "rendah", "sederhana", "hari", "kelima", "keempat", "backlog", "stats", "sabar", "pegang", "senang", "pulang", "petang", "sedang", "kurang", "barang", "jabatan", "perlu", "pahat", "rating", "ratings", "penang", "perak", "pahang", "perlis", "offline", "online", "assign", "dengan", "setiap", "capai", "kapasiti", "tugaskan", "laporan", "pending"}
+
+
+_COMMON = MS_MARKERS | EN_MARKERS | _STOP_FUZZY | {w for t in (*STATUS_TERMS, *METRIC_TERMS, *CATEGORY_TERMS, *PRIORITY_TERMS) for w in t.split()}
 
 
 @dataclass
@@ -135,7 +139,7 @@ def _fuzzy_terms(low: str, terms: dict[str, str], taken: list[tuple[int, int, st
         for i in range(len(words) - n + 1):
             s, e = words[i].start(), words[i + n - 1].end()
             text = low[s:e]
-            if len(text) < 5 or text in _STOP_FUZZY or any(s < te and ts < e for ts, te, _ in taken + found):
+            if len(text) < 5 or text in _STOP_FUZZY or all(w.group() in _COMMON for w in words[i : i + n]) or any(s < te and ts < e for ts, te, _ in taken + found):
                 continue
             match = difflib.get_close_matches(text, keys, n=1, cutoff=cutoff)
             if match:
@@ -203,7 +207,10 @@ def extract(message: str, teams: dict[str, int] | None = None, now: datetime | N
     for table, attr in ((STATUS_TERMS, "status"), (CATEGORY_TERMS, "category"), (METRIC_TERMS, "metric")):
         hits = [h for h in _find_terms(low, table) if not any(h[0] < e and s < h[1] for s, e, _ in spans if _ in ("TICKET", "TEAM", "ZONE"))]
         if hits:
-            setattr(ent, attr, hits[0][2])
+            value = hits[0][2]
+            if attr == "status" and value in ("completed", "closed", "assigned") and _NEGATION.search(low[max(0, hits[0][0] - 12) : hits[0][0]]):
+                value = "open" if value != "assigned" else "unassigned"  # "belum siap", "not yet completed", "tak assign"
+            setattr(ent, attr, value)
     ent.worst = re.search(r"\b(worst|teruk|terburuk|paling teruk)\b", low) is not None
     ent.ascending = any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", low) for w in ASC_WORDS)
     if (m := _TOP_N.search(low)) is not None:
