@@ -26,6 +26,8 @@ RANK_WORDS = re.compile(r"\b(which|what zone|what state|where|rank|ranking|top|m
 ZONE_QUESTION = re.compile(r"\b(which|what|top|rank\w*)\s+(zones?|states?|regions?|areas?|negeri|zon)\b|\b(zon|negeri|kawasan|state|zone)\s+(mana|manakah|apa)\b", re.I)
 TEAM_QUESTION = re.compile(r"\b(which|what|top|rank\w*)\s+(teams?|crews?|pasukan|units?)\b|\b(pasukan|team|unit|crew)\s+(mana|manakah)\b", re.I)
 CREATED_WORDS = re.compile(r"\b(created|new|raised|opened|logged|came in|received|baru|baharu|masuk|dicipta|dibuka|dilaporkan|diterima)\b", re.I)
+DEICTIC = re.compile(r"\b(there|in that zone|that zone|those|these|them|situ|sana|zon itu|zon tu|negeri itu|tersebut|instead|pula)\b", re.I)
+FILTER_SLOTS = ("zone", "zones", "priority", "status", "category", "range", "team_id", "metric")
 CONFIRM = re.compile(r"^\s*(yes|ya|yup|ok|okay|confirm|confirmed|sahkan|setuju|betul|go ahead|teruskan|proceed|do it|buat)\b", re.I)
 CANCEL = re.compile(r"^\s*(no|tidak|tak|jangan|cancel it|abort|nope|x payah|tak payah|tak jadi)\b", re.I)
 PRI_MS = {"critical": "kritikal", "high": "keutamaan tinggi", "medium": "sederhana", "low": "keutamaan rendah"}
@@ -142,7 +144,8 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
                 guess = intent if intent in TEAM_INTENTS and conf >= 0.5 else "team_day"
                 return guess, conf, {**slots, "team_id": pick}, True
             if kind == "zone":
-                return "count_tickets", conf, {**slots, "zone": pick, "status": slots.get("status", "open")}, True
+                keep = {k: v for k, v in prev.get("slots", {}).items() if k in FILTER_SLOTS and k not in ("zone", "zones")}
+                return "count_tickets", conf, {**keep, **slots, "zone": pick, "status": slots.get("status", keep.get("status", "open"))}, True
     if follow:
         merged = {k: v for k, v in prev.get("slots", {}).items() if k not in ("ordinal",)}
         if "zone" in slots and "zones" not in slots:
@@ -158,6 +161,14 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
         intent = "rank_teams"
     if intent == "rank_zones" and len(ent.zones) == 1 and not RANK_WORDS.search(message):
         intent = "count_tickets"  # "what's the backlog in KL": one zone's figure, not a ranking
+    if prev.get("intent") and prev["intent"] not in ("help", *ACTIONS) and not (ent.tickets or ent.team_ids) and (
+        DEICTIC.search(message) or (intent == prev["intent"] and words <= 5 and not ent.zones)
+    ):
+        # "list the tickets there", "by rating instead": this question, on the previous one's filters
+        keep = {k: v for k, v in prev.get("slots", {}).items() if k in FILTER_SLOTS}
+        if "zone" in slots:
+            keep.pop("zones", None)
+        return intent, conf, {**keep, **slots}, True
     if intent in TICKET_INTENTS and "ticket" not in slots and prev.get("slots", {}).get("ticket") is not None:
         slots["ticket"] = prev["slots"]["ticket"]  # "why is it late?" after a ticket question
     if intent in TEAM_INTENTS and "team_id" not in slots and prev.get("slots", {}).get("team_id") is not None:
