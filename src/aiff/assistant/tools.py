@@ -110,7 +110,8 @@ TEAM_METRICS = ("sla", "response", "rating", "completed", "utilisation", "backlo
 
 
 async def rank_teams(pool, metric="sla", zone=None, range=None, ascending=False, limit=5, category=None, scope_team=None) -> dict:
-    """Teams ranked by SLA efficiency, response time (minutes to start), rating, completed work, utilisation or backlog.
+    """Teams ranked by SLA efficiency, response time (minutes from assignment to start, as in the analytics), rating,
+    completed work, utilisation or backlog.
 
     Finished-work metrics use tickets completed in the range (default: the last 30 days); utilisation and backlog
     are now (active tickets / capacity, open tickets held)."""
@@ -120,7 +121,7 @@ async def rank_teams(pool, metric="sla", zone=None, range=None, ascending=False,
         """WITH done AS (
              SELECT assigned_team AS team_id, count(*)::int AS completed,
                     count(*) FILTER (WHERE due_date IS NULL OR completed_at <= due_date)::int AS sla_met,
-                    avg(extract(epoch FROM (started_at - created_at)) / 60) FILTER (WHERE started_at IS NOT NULL) AS response_min,
+                    avg(extract(epoch FROM (started_at - assigned_at)) / 60) FILTER (WHERE started_at IS NOT NULL AND assigned_at IS NOT NULL) AS response_min,
                     avg(customer_rating) AS rating, count(customer_rating)::int AS ratings
              FROM tickets WHERE status = ANY('{completed,closed}') AND completed_at >= $2 AND completed_at < $3
                AND assigned_team IS NOT NULL AND ($5::text IS NULL OR category = $5) GROUP BY 1),
