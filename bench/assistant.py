@@ -28,6 +28,7 @@ ZONES_EN = ["Selangor", "Johor", "Sabah", "Sarawak", "Perak", "Kedah", "Kelantan
 CANON = {"Penang": "Pulau Pinang", "KL": "Kuala Lumpur"}
 TYPOS = {"Selangor": "Selngor", "Kelantan": "Kelantn", "Terengganu": "Terenganu", "Sarawak": "Srawak", "Pahang": "Pahng", "Negeri Sembilan": "Negri Sembilan", "Johor": "Johore", "Melaka": "Malacca", "Penang": "Pulau Pinang", "Perak": "Perak"}
 PRI_MS = {"critical": "kritikal", "high": "keutamaan tinggi", "medium": "sederhana", "low": "keutamaan rendah"}
+CAT_MS = {"fiber": "gentian optik", "copper": "tembaga", "wireless": "tanpa wayar", "power": "elektrik", "installation": "pemasangan", "equipment": "peralatan"}
 PRI_EN = {"critical": "critical", "high": "high priority", "medium": "medium priority", "low": "low priority"}
 MYT_DAY = "(date_trunc('day', now() AT TIME ZONE 'Asia/Kuala_Lumpur') AT TIME ZONE 'Asia/Kuala_Lumpur')"
 RANGES = {
@@ -96,6 +97,14 @@ T = [
     ("ms", "rank_teams", "pasukan mana paling sibuk skrg", "team_utilisation"),
     ("mixed", "rank_teams", "team mana paling produktif bulan lepas", "team_completed_month"),
     ("mixed", "rank_teams", "which pasukan paling tinggi rating bulan lepas", "team_rating_month"),
+    ("en", "rank_teams", "which team had the best SLA efficiency last month?", "team_sla_month"),
+    ("ms", "rank_teams", "pasukan mana paling bagus capai SLA bulan lepas", "team_sla_month"),
+    ("en", "rank_teams", "which crew responded quickest last month", "team_response_month"),
+    ("mixed", "rank_teams", "team mana paling cepat respons bulan lepas", "team_response_month"),
+    ("en", "count_tickets", "how many {cat} tickets are open in {zone}?", "count_open_zone_cat"),
+    ("ms", "count_tickets", "berapa tiket {cat} yang belum siap di {zone}", "count_open_zone_cat"),
+    ("en", "count_tickets", "overdue tickets in {zone}: how many?", "count_overdue_zone"),
+    ("ms", "count_tickets", "brp tiket lewat di {zone}", "count_overdue_zone"),
     # --- a ticket -----------------------------------------------------------------------------------------
     ("en", "ticket_detail", "what's going on with {ticket}?", "ticket"),
     ("en", "ticket_detail", "give me the details for {ticket}", "ticket"),
@@ -148,6 +157,21 @@ async def sql(conn, kind: str, p: dict):
     if kind == "count_completed_when_zone":
         a, b = RANGES[when]
         return [str(await conn.fetchval(f"SELECT count(*) FROM tickets WHERE zone=$1 AND status IN ('completed','closed') AND completed_at >= {a} AND completed_at < {b}", z))]
+    if kind == "count_open_zone_cat":
+        return [str(await conn.fetchval(f"SELECT count(*) FROM tickets WHERE zone=$1 AND category=$2 AND status IN {OPEN}", z, p["cat"]))]
+    if kind == "count_overdue_zone":
+        return [str(await conn.fetchval(f"SELECT count(*) FROM tickets WHERE zone=$1 AND status IN {OPEN} AND due_date < now()", z))]
+    if kind in ("team_sla_month", "team_response_month"):
+        a, b = RANGES["last_month"]
+        if kind == "team_sla_month":
+            value, order = "round(100.0 * count(*) FILTER (WHERE k.due_date IS NULL OR k.completed_at <= k.due_date) / count(*), 1)", "v DESC, count(*) FILTER (WHERE k.due_date IS NULL OR k.completed_at <= k.due_date) DESC"
+        else:
+            value, order = "round((avg(extract(epoch FROM (k.started_at - k.assigned_at)) / 60) FILTER (WHERE k.started_at IS NOT NULL AND k.assigned_at IS NOT NULL))::numeric, 1)", "v ASC, count(*) DESC"
+        r = await conn.fetchrow(
+            f"""SELECT k.assigned_team, {value} AS v FROM tickets k JOIN teams t ON t.id = k.assigned_team AND t.is_active
+                WHERE k.status IN ('completed','closed') AND k.completed_at >= {a} AND k.completed_at < {b}
+                GROUP BY 1 HAVING {value} IS NOT NULL ORDER BY {order}, 1 LIMIT 1""")  # fmt: skip
+        return [f"{r['assigned_team']})", f"{float(r['v'])}"] if r else ["!noteams"]
     if kind == "count_overdue":
         return [str(await conn.fetchval(f"SELECT count(*) FROM tickets WHERE status IN {OPEN} AND due_date < now()"))]
     if kind == "count_open_team":
@@ -219,6 +243,7 @@ def make_questions(rows: dict, n_per: int, seed: int) -> list[dict]:
         for _ in range(n_per):
             zone = rng.choice(ZONES_EN)
             pri = rng.choice(["critical", "high", "medium", "low"])
+            cat = rng.choice(["fiber", "copper", "wireless", "power", "installation", "equipment"])
             when = rng.choice(list(RANGES))
             team = rng.choice(rows["teams"])
             ticket = rng.choice(rows["tickets"])
@@ -231,11 +256,11 @@ def make_questions(rows: dict, n_per: int, seed: int) -> list[dict]:
             if tno and rng.random() < 0.2:
                 shown = tno.lower()
             text = tpl.replace("{zone}", typo(zone, rng)).replace("{team}", str(team)).replace("{when}", RANGE_WORDS[words][when])
-            text = text.replace("{pri}", PRI_MS[pri] if words == "ms" else PRI_EN[pri])
+            text = text.replace("{pri}", PRI_MS[pri] if words == "ms" else PRI_EN[pri]).replace("{cat}", CAT_MS[cat] if words == "ms" and rng.random() < 0.5 else cat)
             if tkey:
                 text = text.replace(tkey, shown)
             out.append({"lang": "ms" if lang != "en" else "en", "written": lang, "intent": intent, "kind": kind, "text": text,
-                        "zone": CANON.get(zone, zone), "pri": pri, "when": when, "team": team, "ticket_no": tno})  # fmt: skip
+                        "zone": CANON.get(zone, zone), "pri": pri, "cat": cat, "when": when, "team": team, "ticket_no": tno})  # fmt: skip
     return out
 
 
@@ -299,7 +324,8 @@ def summarise(results: list[dict]) -> dict:
         for table, key in ((by_intent, r["intent"]), (by_lang, r["lang"]), (by_lang, "all")):
             table[key][0] += r["ok"]
             table[key][1] += 1
-    return {"results": results, "by_intent": dict(by_intent), "by_lang": dict(by_lang), "accuracy": by_lang["all"][0] / max(1, by_lang["all"][1])}
+    routed = sum(r["got_intent"] == r["intent"] for r in results) / max(1, len(results))
+    return {"results": results, "by_intent": dict(by_intent), "by_lang": dict(by_lang), "accuracy": by_lang["all"][0] / max(1, by_lang["all"][1]), "routed": routed}
 
 
 async def demo_schema(dsn: str, seed: int, tickets: int, teams: int):
@@ -323,7 +349,7 @@ async def demo_schema(dsn: str, seed: int, tickets: int, teams: int):
 
 async def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--per-template", type=int, default=5, help="questions per template (73 templates)")
+    ap.add_argument("--per-template", type=int, default=5, help="questions per template (81 templates)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--tickets", type=int, default=3000)
     ap.add_argument("--teams", type=int, default=60)
@@ -352,7 +378,7 @@ async def main() -> None:
     print("\n| language | right / asked | accuracy |\n|---|---|---|")
     for k, (ok, n) in sorted(s["by_lang"].items()):
         print(f"| {k} | {ok} / {n} | {100 * ok / n:.1f}% |")
-    print(f"\naccuracy {100 * s['accuracy']:.1f}% (target >= 95%); {dt / len(s['results']) * 1000:.0f} ms per question")
+    print(f"\naccuracy {100 * s['accuracy']:.1f}% (target >= 95%); intent routed as labelled {100 * s['routed']:.1f}%; {dt / len(s['results']) * 1000:.0f} ms per question")
     print("PASS" if s["accuracy"] >= 0.95 else "FAIL")
 
 
