@@ -63,6 +63,11 @@ async def test_tools_match_sql(demo):
     sim = await tools.what_if_offline(pool, team)
     assert sim["affected"] == await pool.fetchval("SELECT count(*) FROM tickets WHERE assigned_team=$1 AND status IN ('assigned','in_progress')", team)
     assert await pool.fetchval("SELECT count(*) FROM event_history") == before  # a dry run changes nothing
+    zone = await pool.fetchval("SELECT zone FROM teams WHERE id = $1", team)
+    for m in sim["moves"]:  # re-planned onto another working team of the zone, or unserved with a reason
+        assert (m["to_team_id"] is None) == (m["unserved_reason"] is not None) and m["to_team_id"] != team
+        if m["to_team_id"] is not None:
+            assert await pool.fetchval("SELECT zone FROM teams WHERE id = $1", m["to_team_id"]) == zone
 
 
 async def test_benchmark_sample_is_at_least_95_percent(demo):

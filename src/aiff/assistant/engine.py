@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -13,7 +14,7 @@ import asyncpg
 from aiff.ai import tools as legacy
 from aiff.ai.chat import _explain_text
 from aiff.assistant import tools
-from aiff.assistant.dates import describe, named_range
+from aiff.assistant.dates import MYT, describe, named_range
 from aiff.assistant.entities import Entities, extract
 from aiff.assistant.model import model
 
@@ -363,9 +364,15 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
         if not data["found"]:
             return (f"Pasukan {slots['team_id']} tidak dijumpai." if ms else f"Team {slots['team_id']} was not found."), data, None, None, None
         tm = data["team"]
-        moves = "; ".join(f"{m['ticket_number']} → {('pasukan ' if ms else 'team ') + str(m['to_team_id']) if m['to_team_id'] else ('tiada' if ms else 'none')}" for m in data["moves"][:6])
-        text = (f"Simulasi (tiada apa diubah): jika {tm['name']} (pasukan {tm['id']}) offline sekarang, {data['affected']} tiket aktifnya terjejas; {data['reassigned']} boleh dipindah ke pasukan terdekat yang ada kapasiti, {data['stranded']} tiada pasukan. {moves}" if ms
-                else f"Dry run (nothing changed): if {tm['name']} (team {tm['id']}) went offline now, its {data['affected']} active tickets would be affected; {data['reassigned']} can move to the nearest team with the skill and room, {data['stranded']} would have no team. {moves}")  # fmt: skip
+        def dest(m):
+            if m["to_team_id"]:
+                eta = datetime.fromisoformat(m["eta"]).astimezone(MYT).strftime("%H:%M")
+                return f"{'pasukan' if ms else 'team'} {m['to_team_id']} ETA {eta} MYT" + ("" if m["on_time"] is not False else (" (lewat)" if ms else " (late)"))
+            return ("tiada" if ms else "none") + f" ({m['unserved_reason']})"
+
+        moves = "; ".join(f"{m['ticket_number']} → {dest(m)}" for m in data["moves"][:6])
+        text = (f"Simulasi (tiada apa diubah): jika {tm['name']} (pasukan {tm['id']}) offline sekarang, {data['affected']} tiket aktifnya terjejas; pelan semula {tm['zone']} ({data['teams_in_plan']} pasukan) meletakkan {data['reassigned']} pada pasukan lain ({data['late']} lewat), {data['stranded']} tidak dapat dilayan hari ini. {moves}" if ms
+                else f"Dry run (nothing changed): if {tm['name']} (team {tm['id']}) went offline now, its {data['affected']} active tickets would be affected; a re-plan of {tm['zone']} ({data['teams_in_plan']} teams) places {data['reassigned']} with other teams ({data['late']} late) and leaves {data['stranded']} unserved today. {moves}")  # fmt: skip
         return text.strip(), data, data["table"], None, ("ticket", [m["ticket_number"] for m in data["moves"]])
     if intent == "forecast_load":
         data = await tools.forecast_load(pool, slots.get("zone"), slots.get("horizon") or 7)

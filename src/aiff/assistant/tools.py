@@ -290,25 +290,18 @@ async def capacity(pool, zone=None, scope_team=None) -> dict:
 
 
 async def what_if_offline(pool, team_id: int, scope_team=None) -> dict:
-    """Dry run: if a team went offline now, where would its active tickets go (nearest working team with the
-    skill and free capacity, most urgent first)? Reads only; nothing is published or changed."""
-    team = await pool.fetchrow("SELECT id, name, zone FROM teams WHERE id = $1", team_id)
-    if team is None:
-        return {"found": False, "team_id": team_id}
-    tickets = [dict(r) for r in await pool.fetch(
-        f"SELECT id, ticket_number, priority, category, zone, latitude, longitude, due_date FROM tickets WHERE assigned_team = $1 AND status IN ('assigned','in_progress') ORDER BY {PRIORITY_ORDER}, due_date NULLS LAST", team_id)]  # fmt: skip
-    used: dict[int, int] = {}
-    moves = []
-    for t in tickets:
-        cands = await candidate_teams(pool, t, exclude={team_id}, used=used)
-        pick = next((c for c in cands if c["has_skill"] and c["free"] > 0 and c["status"] in ("available", "busy")), None)
-        if pick:
-            used[pick["team_id"]] = used.get(pick["team_id"], 0) + 1
-        moves.append({"ticket_id": t["id"], "ticket_number": t["ticket_number"], "priority": t["priority"], "to_team_id": pick["team_id"] if pick else None,
-                      "to_team": pick["name"] if pick else None, "distance_km": pick["distance_km"] if pick else None})  # fmt: skip
-    return {"found": True, "dry_run": True, "team": dict(team), "team_ids": [team_id, *sorted({m["to_team_id"] for m in moves if m["to_team_id"]})],
-            "affected": len(tickets), "reassigned": sum(m["to_team_id"] is not None for m in moves), "stranded": sum(m["to_team_id"] is None for m in moves),
-            "ticket_ids": [m["ticket_id"] for m in moves], "moves": moves, "table": _table(["ticket_number", "priority", "to_team_id", "to_team", "distance_km"], moves)}  # fmt: skip
+    """Dry run: if a team went offline now, the route planner re-plans its zone without it (its active tickets
+    free, the other teams' kept). Reads only; nothing is published or changed."""
+    from aiff.assistant.whatif import replan_without
+
+    out = await replan_without(pool, team_id)
+    if not out["found"]:
+        return out
+    moves = out["moves"]
+    out["team_ids"] = [team_id, *sorted({m["to_team_id"] for m in moves if m["to_team_id"]})]
+    out["ticket_ids"] = [m["ticket_id"] for m in moves]
+    out["table"] = _table(["ticket_number", "priority", "to_team_id", "to_team", "eta", "on_time", "unserved_reason"], moves)
+    return out
 
 
 async def forecast_load(pool, zone=None, horizon=7, scope_team=None) -> dict:
