@@ -151,7 +151,7 @@ async def chat_local(pool: asyncpg.Pool, message: str, conversation_id: str, sta
 
     turn, new_state = await engine.answer(pool, message, state or {}, scope_team=scope_team, role=role)
     out = _envelope(
-        turn.text, turn.data, conversation_id, "local", engine.suggestions(turn.intent, turn.language), turn.proposed_action,
+        turn.text, turn.data, conversation_id, "local", turn.suggestions or engine.suggestions(turn.intent, turn.language), turn.proposed_action,
         intent=turn.intent, confidence=turn.confidence, slots=turn.slots, language=turn.language, follow_up=turn.follow_up,
         table=turn.table, ids=_ids(turn.data),
     )

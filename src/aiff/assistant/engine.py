@@ -55,6 +55,38 @@ CAN_DO = (
 )
 
 
+EXAMPLES = {
+    "count_tickets": ("count tickets (e.g. “how many critical tickets are open in Selangor?”)", "mengira tiket (cth. “berapa tiket kritikal terbuka di Selangor?”)"),
+    "list_tickets": ("list tickets (e.g. “show overdue tickets in Johor”)", "menyenaraikan tiket (cth. “senaraikan tiket lewat di Johor”)"),
+    "rank_zones": ("rank zones (e.g. “which zone has the largest backlog?”)", "menyusun zon (cth. “zon mana paling banyak tiket tertunggak?”)"),
+    "rank_teams": ("rank teams (e.g. “which team met the most SLAs this week?”)", "menyusun pasukan (cth. “pasukan mana paling banyak capai SLA minggu ini?”)"),
+    "ticket_detail": ("look up a ticket (e.g. “TKT-2026-000123”)", "mencari tiket (cth. “status TKT-2026-000123”)"),
+    "explain_assignment": ("explain an assignment (e.g. “why did team 4 get TKT-2026-000123?”)", "menerangkan tugasan (cth. “kenapa TKT-2026-000123 diberi kepada pasukan 4?”)"),
+    "explain_late": ("explain a late ticket (e.g. “why is TKT-2026-000123 late?”)", "menerangkan kelewatan (cth. “kenapa TKT-2026-000123 lewat?”)"),
+    "explain_unassigned": ("explain an unassigned ticket", "menerangkan tiket belum ditugaskan"),
+    "ticket_eta": ("give an ETA (e.g. “when will the team reach TKT-2026-000123?”)", "memberi ETA (cth. “bila pasukan sampai ke TKT-2026-000123?”)"),
+    "team_day": ("show a team's day (e.g. “what is team 12 doing today?”)", "jadual pasukan (cth. “apa pasukan 12 buat hari ini?”)"),
+    "forecast_load": ("forecast load (e.g. “forecast for Sabah next week”)", "meramal beban (cth. “ramalan Sabah minggu depan”)"),
+    "capacity": ("show free capacity (e.g. “how much capacity is left in Perak?”)", "kapasiti kosong (cth. “berapa kapasiti kosong di Perak?”)"),
+    "what_if_offline": ("run a what-if (e.g. “what if team 3 goes offline now?”)", "simulasi (cth. “kalau pasukan 3 offline sekarang?”)"),
+    "suggest_assignment": ("suggest a team (e.g. “who should take TKT-2026-000123?”)", "mencadangkan pasukan (cth. “siapa patut ambil TKT-2026-000123?”)"),
+    "action_assign": ("assign a ticket, after you confirm", "menugaskan tiket, selepas anda sahkan"),
+    "action_status": ("change a ticket's status, after you confirm", "menukar status tiket, selepas anda sahkan"),
+    "action_pin": ("pin a ticket, after you confirm", "pin tiket, selepas anda sahkan"),
+    "overview": ("give an overview (e.g. “how are we doing today?”)", "ringkasan (cth. “bagaimana keadaan sekarang?”)"),
+}
+
+
+def closest(masked: str, lang: str, n: int = 2) -> tuple[str, list[str]]:
+    """The intents nearest to a question the assistant cannot answer, worded, with example questions."""
+    near = [i for i, _ in model().ranked(masked) if i in EXAMPLES][:n]
+    k = 1 if lang == "ms" else 0
+    said = [EXAMPLES[i][k] for i in near]
+    head = ("Saya tidak pasti maksud soalan itu. Yang paling hampir yang saya boleh buat: " if lang == "ms" else "I am not sure what you mean. The closest things I can do: ") + "; ".join(said) + ". "
+    asks = [re.search(r"“(.+?)”", x).group(1) for x in said if "“" in x]
+    return head, asks
+
+
 @dataclass
 class Turn:
     intent: str
@@ -66,6 +98,7 @@ class Turn:
     table: dict | None
     proposed_action: dict | None = None
     follow_up: bool = False
+    suggestions: list[str] | None = None
 
 
 class TeamNames:
@@ -396,7 +429,8 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
         return text, data, data["table"], None, None
     if intent == "suggest_assignment" or intent in ACTIONS:
         return await propose(pool, intent, slots, lang, scope_team, role)
-    return CAN_DO[1 if ms else 0], None, None, None, None
+    head = "" if slots.get("_greeting") else closest(slots.get("_masked", ""), lang)[0]
+    return head + CAN_DO[1 if ms else 0], None, None, None, None
 
 
 def _not_found(ticket, ms: bool) -> str:
@@ -449,8 +483,10 @@ async def answer(pool: asyncpg.Pool, message: str, prev: dict, scope_team: int |
     intent, conf, slots, follow = decide(message, ent, prev)
     if scope_team is not None and intent in TEAM_INTENTS and slots.get("team_id") is None:
         slots["team_id"] = scope_team
-    text, data, table, action, ids = await run(pool, intent, slots, ent.language, scope_team, role)
+    text, data, table, action, ids = await run(pool, intent, {**slots, "_masked": ent.masked, "_greeting": intent == "help" and conf >= 0.6}, ent.language, scope_team, role)
     turn = Turn(intent, conf, slots, ent.language, text, data, table, action, follow)
+    if intent == "help" and conf < 0.6:
+        turn.suggestions = closest(ent.masked, ent.language)[1] or None
     state = {"intent": intent, "slots": slots, "ids": ids[1] if ids else prev.get("ids", []), "id_kind": ids[0] if ids else prev.get("id_kind"),
              "pending_action": action, "language": ent.language}  # fmt: skip
     return turn, state
