@@ -121,6 +121,24 @@ async def test_action_needs_confirmation_and_role(settings):
         field = (await c.post("/ai/chat", json={"message": "show TKT-2026-001000"}, headers=h.headers["field"])).json()
         assert field["data"]["found"] is False  # not the field user's team's ticket
 
+        async def say(text: str, cid: str, who: str = "dispatcher") -> dict:
+            r = await c.post("/ai/chat", json={"message": text, "context": {"conversation_id": cid}}, headers=h.headers[who])
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        assert (await say("tukar status TKT-2026-001002 kepada selesai", "d2"))["proposed_action"]["status"] == "completed"
+        assert (await say("tidak", "d2"))["data"]["executed"] is False  # cancelled: nothing published
+        assert await pool.fetchval("SELECT status FROM tickets WHERE id = 1002") == "in_progress"
+        assert (await say("mark TKT-2026-001002 as completed", "d3"))["proposed_action"]["type"] == "status"
+        assert (await say("yes", "d3"))["data"]["executed"]
+        assert await pool.fetchval("SELECT status FROM tickets WHERE id = 1002") == "completed"
+        # An unassigned ticket: main's projector dead-letters a pin of an assigned ticket ("unknown team"), see the report.
+        assert (await say("pin TKT-2026-001005", "d4"))["proposed_action"]["type"] == "pin"
+        assert (await say("ok", "d4"))["data"]["executed"]
+        await wait_until(lambda: pool.fetchval("SELECT pinned FROM tickets WHERE id = 1005"), timeout=20, what="ticket 1005 pinned")
+        key = ConversationStore.key(None, "d4")
+        assert await h.resources.redis.ttl(key.replace("anon", str(await pool.fetchval("SELECT id FROM users WHERE role = 'dispatcher' ORDER BY id LIMIT 1")))) > 0
+
 
 async def test_eta_and_team_day_from_the_plans_read_model(demo):
     """With a plan in the read model, "when will the team reach TKT-…" and "what is <team name> doing today" answer
