@@ -36,6 +36,8 @@ def _prev_month_start(d: date) -> date:
 
 
 _N_DAYS = re.compile(r"\b(?:last|past|previous|lepas|lalu|dalam|sejak|in the last)\s+(\d{1,3})\s+(?:days?|hari)\b|\b(\d{1,3})\s+(?:days?|hari)\s+(?:lepas|lalu|terakhir|yang lalu|ago|back)\b")
+_NUM_WORDS = {"two": "2", "dua": "2", "three": "3", "tiga": "3", "four": "4", "empat": "4"}
+_N_WEEKS = re.compile(r"\b(?:last|past|previous|in the last)\s+(\d{1,2}|two|three|four)\s+weeks?\b|\b(\d{1,2}|dua|tiga|empat)\s+minggu\s+(?:lepas|lalu|terakhir)\b")
 _WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("yesterday", ("yesterday", "semalam", "kelmarin", "smlm", "yday", "ystrdy", "yesterdy")),
     ("today", ("today", "hari ini", "harini", "hr ni", "hari ni", "todays", "today's", "tdy", "2day")),
@@ -53,6 +55,11 @@ def parse_range(low: str, now: datetime | None = None) -> DateRange | None:
     if (m := _N_DAYS.search(low)) is not None:
         n = max(1, min(365, int(m.group(1) or m.group(2))))
         return DateRange(f"last_{n}_days", _day_start(today - timedelta(days=n - 1)), _day_start(today + timedelta(days=1)))
+    if (m := _N_WEEKS.search(low)) is not None:
+        n = 7 * max(1, min(52, int(_NUM_WORDS.get(m.group(1) or m.group(2), m.group(1) or m.group(2)))))
+        return DateRange(f"last_{n}_days", _day_start(today - timedelta(days=n - 1)), _day_start(today + timedelta(days=1)))
+    if re.search(r"\b(this year|tahun ini|tahun ni|year to date|ytd)\b", low):
+        return named_range("this_year", now)
     for label, words in _WORDS:
         if any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", low) for w in words):
             return named_range(label, now)
@@ -74,6 +81,8 @@ def named_range(label: str, now: datetime | None = None) -> DateRange:
         return DateRange(label, _day_start(monday - timedelta(days=7)), _day_start(monday))
     if label == "this_month":
         return DateRange(label, _day_start(_month_start(today)), tomorrow)
+    if label == "this_year":
+        return DateRange(label, _day_start(today.replace(month=1, day=1)), tomorrow)
     if label == "last_month":
         return DateRange(label, _day_start(_prev_month_start(today)), _day_start(_month_start(today)))
     if label.startswith("last_") and label.endswith("_days"):
@@ -83,8 +92,8 @@ def named_range(label: str, now: datetime | None = None) -> DateRange:
 
 
 LABELS = {
-    "en": {"today": "today", "yesterday": "yesterday", "this_week": "this week", "last_week": "last week", "this_month": "this month", "last_month": "last month"},
-    "ms": {"today": "hari ini", "yesterday": "semalam", "this_week": "minggu ini", "last_week": "minggu lepas", "this_month": "bulan ini", "last_month": "bulan lepas"},
+    "en": {"this_year": "this year", "today": "today", "yesterday": "yesterday", "this_week": "this week", "last_week": "last week", "this_month": "this month", "last_month": "last month"},
+    "ms": {"this_year": "tahun ini", "today": "hari ini", "yesterday": "semalam", "this_week": "minggu ini", "last_week": "minggu lepas", "this_month": "bulan ini", "last_month": "bulan lepas"},
 }
 
 

@@ -28,7 +28,7 @@ ZONE_QUESTION = re.compile(r"\b(which|what|top|rank\w*)\s+(zones?|states?|region
 TEAM_QUESTION = re.compile(r"\b(which|what|top|rank\w*)\s+(teams?|crews?|pasukan|units?)\b|\b(pasukan|team|unit|crew)\s+(mana|manakah)\b", re.I)
 CREATED_WORDS = re.compile(r"\b(created|new|raised|opened|logged|came in|received|baru|baharu|masuk|dicipta|dibuka|dilaporkan|diterima)\b", re.I)
 DEICTIC = re.compile(r"\b(there|in that zone|that zone|those|these|them|situ|sana|zon itu|zon tu|negeri itu|tersebut|instead|pula)\b", re.I)
-FILTER_SLOTS = ("zone", "zones", "priority", "status", "category", "range", "team_id", "metric")
+FILTER_SLOTS = ("zone", "zones", "priority", "status", "category", "range", "team_id", "metric", "older_than_hours")
 CONFIRM = re.compile(r"^\s*(yes|ya|yup|ok|okay|confirm|confirmed|sahkan|setuju|betul|go ahead|teruskan|proceed|do it|buat)\b", re.I)
 CANCEL = re.compile(r"^\s*(no|tidak|tak|jangan|cancel it|abort|nope|x payah|tak payah|tak jadi)\b", re.I)
 PRI_MS = {"critical": "kritikal", "high": "keutamaan tinggi", "medium": "sederhana", "low": "keutamaan rendah"}
@@ -144,6 +144,8 @@ def slots_of(ent: Entities) -> dict:
         s["team_ids"] = ent.team_ids
     if ent.range is not None:
         s["range"] = ent.range.label
+    if ent.older_than_hours:
+        s["older_than_hours"] = ent.older_than_hours
     return s
 
 
@@ -239,10 +241,19 @@ def _ticket_filters(slots: dict) -> dict:
     if status is None and not slots.get("range"):
         status = "open"
     return {"zone": slots.get("zone"), "priority": slots.get("priority"), "status": status, "category": slots.get("category"),
-            "team_id": slots.get("team_id"), "range": _range(slots), "overdue": overdue}  # fmt: skip
+            "team_id": slots.get("team_id"), "range": _range(slots), "overdue": overdue, "older_than_hours": slots.get("older_than_hours")}  # fmt: skip
 
 
 def _tickets_phrase(n: int, f: dict, slots: dict, ms: bool) -> str:
+    text = _tickets_phrase_core(n, f, slots, ms)
+    if f.get("older_than_hours"):
+        h = f["older_than_hours"]
+        age = (f"{h // 24} hari" if ms else f"{h // 24} days") if h % 24 == 0 else (f"{h} jam" if ms else f"{h} hours")
+        text = text[:-1] + (f", berumur lebih {age}." if ms else f", older than {age}.")
+    return text
+
+
+def _tickets_phrase_core(n: int, f: dict, slots: dict, ms: bool) -> str:
     if ms:
         bits = ["tiket"] + ([f["category"]] if f["category"] else []) + ([PRI_MS[f["priority"]]] if f["priority"] else [])
         bits += [STATUS_MS.get(f["status"], f["status"])] if f["status"] else []
@@ -502,4 +513,4 @@ def is_confirm(message: str) -> bool:
 
 
 def is_cancel(message: str) -> bool:
-    return CANCEL.match(message) is not None and len(message.split()) <= 4
+    return CANCEL.match(message) is not None and len(message.split()) <= 4 and not re.search(r"tkt|\d{3,}", message, re.I)

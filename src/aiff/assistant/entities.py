@@ -40,8 +40,9 @@ STATUS_TERMS: dict[str, str] = {
     "in progress": "in_progress", "in-progress": "in_progress", "in_progress": "in_progress", "dalam proses": "in_progress", "sedang dibaiki": "in_progress", "sedang berjalan": "in_progress", "being worked on": "in_progress", "started": "in_progress", "on site": "in_progress",
     "completed": "completed", "complete": "completed", "selesai": "completed", "siap": "completed", "diselesaikan": "completed", "done": "completed", "finished": "completed", "finish": "completed", "completing": "completed", "closed out": "completed", "siapkan": "completed", "disiapkan": "completed", "selesaikan": "completed", "menyelesaikan": "completed", "fixed": "completed", "dibaiki": "completed", "resolved": "completed", "solved": "completed", "completd": "completed",
     "closed": "closed", "ditutup": "closed", "tutup": "closed", "close": "completed", "we closed": "completed", "did we close": "completed",
-    "cancelled": "cancelled", "canceled": "cancelled", "dibatalkan": "cancelled", "batal": "cancelled",
-    "reopened": "reopened", "dibuka semula": "reopened", "buka semula": "reopened", "re-opened": "reopened",
+    "cancelled": "cancelled", "canceled": "cancelled", "dibatalkan": "cancelled", "batal": "cancelled", "cancel": "cancelled", "batalkan": "cancelled",
+    "reopened": "reopened", "dibuka semula": "reopened", "buka semula": "reopened", "re-opened": "reopened", "reopen": "reopened", "re-open": "reopened",
+    "start": "in_progress", "mulakan": "in_progress", "mula": "in_progress",
 }  # fmt: skip
 CATEGORY_TERMS: dict[str, str] = {
     "fiber": "fiber", "fibre": "fiber", "gentian": "fiber", "gentian optik": "fiber", "fiber optic": "fiber", "ftth": "fiber",
@@ -85,6 +86,7 @@ _TEAM_ID = re.compile(r"\b(?:team|pasukan|unit|pskn|tim)\s*(?:no\.?|number|nombo
 _TOP_N = re.compile(r"\b(?:top|best|worst|bottom|first|teratas|terbaik|senarai)\s+(\d{1,2})\b|\b(\d{1,2})\s+(?:teratas|terbaik|terburuk|pasukan|teams|zones|zon)\b", re.IGNORECASE)
 _HORIZON = re.compile(r"\b(?:next|coming|dalam|untuk|for the next)\s+(\d{1,2})\s+(?:days|hari)\b|\b(\d{1,2})\s+(?:days|hari)\s+(?:akan datang|ahead|lagi|from now)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"(?:\b(?:belum|blm|tak|x|tidak|not|never|yet to be|not yet|masih belum)\s*)$")
+_OLDER = re.compile(r"\b(?:older than|more than|over|lebih dari(?:pada)?|lebih|melebihi)\s+(\d{1,3})\s*(days?|hari|hours?|jam|weeks?|minggu)(?:\s+(?:old|lama|ago))?\b|\b(\d{1,3})\s*(days?|hari|hours?|jam|weeks?|minggu)\s+(?:old|or older|atau lebih)\b")
 _STOP_FUZZY = {"bulan", "lepas", "depan", "tahun", "minggu ini", "bulan ini", "bulan lepas", "kecekapan", "status", "statuses", "tickets", "ticket", "teams", "which", "where", "sebab", "semua", "sahaja", "selesai", "terbuka", "tertunggak", "paling", "banyak", "minggu", "bulan", "semalam", "kenapa", "pasukan", "senarai", "berapa", "sampai", "selepas", "sebelum", "johor", "kedua", "ketiga", "pertama", "tinggi", "rendah", "sederhana", "hari", "kelima", "keempat", "backlog", "stats", "sabar", "pegang", "senang", "pulang", "petang", "sedang", "kurang", "barang", "jabatan", "perlu", "pahat", "rating", "ratings", "penang", "perak", "pahang", "perlis", "offline", "online", "assign", "dengan", "setiap", "capai", "kapasiti", "tugaskan", "laporan", "pending"}
 
 
@@ -105,6 +107,7 @@ class Entities:
     limit: int | None = None
     ordinal: int | None = None
     range: DateRange | None = None
+    older_than_hours: int | None = None
     horizon: int | None = None
     language: str = "en"
     masked: str = ""
@@ -221,7 +224,14 @@ def extract(message: str, teams: dict[str, int] | None = None, now: datetime | N
             break
     if (m := re.search(r"\b(?:no\.?|number|nombor|nombor ke|yang ke|ke-?|#)\s*(\d)\b(?!\d)", low)) and ent.ordinal is None and not ent.tickets:
         ent.ordinal = int(m.group(1))
-    ent.range = parse_range(low, now)
+    if (m := _OLDER.search(low)) is not None:
+        n = int(m.group(1) or m.group(3))
+        unit = m.group(2) or m.group(4)
+        ent.older_than_hours = n * (24 if unit.startswith(("day", "hari")) else 168 if unit.startswith(("week", "minggu")) else 1)
+        low_for_range = low[: m.start()] + low[m.end() :]
+    else:
+        low_for_range = low
+    ent.range = parse_range(low_for_range, now)
     if (m := _HORIZON.search(low)) is not None:
         ent.horizon = max(1, min(30, int(m.group(1) or m.group(2))))
     elif re.search(r"\b(next month|bulan depan|30 days|30 hari)\b", low):

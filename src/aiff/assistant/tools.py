@@ -32,7 +32,7 @@ def _table(columns: list[str], rows: list[dict]) -> dict:
     return {"columns": columns, "rows": [[_iso(r.get(c)) for c in columns] for r in rows]}
 
 
-def ticket_filter(zone=None, priority=None, status=None, category=None, team_id=None, range: DateRange | None = None, overdue=False, scope_team=None, start: int = 1) -> tuple[str, list]:
+def ticket_filter(zone=None, priority=None, status=None, category=None, team_id=None, range: DateRange | None = None, overdue=False, scope_team=None, start: int = 1, older_than_hours: int | None = None) -> tuple[str, list]:
     """A WHERE clause over `tickets` and its arguments ($start..)."""
     statuses = STATUS_SETS.get(status or "", [status] if status else None)
     if overdue and statuses is None:
@@ -61,6 +61,8 @@ def ticket_filter(zone=None, priority=None, status=None, category=None, team_id=
         add(f"{date_col} < $?", range.end)
     if overdue:
         conds.append("due_date < coalesce(completed_at, now())")
+    if older_than_hours:
+        add("created_at < now() - $? * interval '1 hour'", int(older_than_hours))
     return (" AND ".join(conds) or "TRUE"), args
 
 
@@ -68,9 +70,9 @@ def _filters(zone, priority, status, category, team_id, range, overdue) -> dict:
     return {"zone": zone, "priority": priority, "status": status, "category": category, "team_id": team_id, "range": range.as_dict() if range else None, "overdue": overdue or None}
 
 
-async def count_tickets(pool, zone=None, priority=None, status="open", category=None, team_id=None, range=None, overdue=False, scope_team=None) -> dict:
+async def count_tickets(pool, zone=None, priority=None, status="open", category=None, team_id=None, range=None, overdue=False, scope_team=None, older_than_hours=None) -> dict:
     """How many tickets match (status 'open' = not finished); with the first ids."""
-    where, args = ticket_filter(zone, priority, status, category, team_id, range, overdue, scope_team)
+    where, args = ticket_filter(zone, priority, status, category, team_id, range, overdue, scope_team, older_than_hours=older_than_hours)
     n = await pool.fetchval(f"SELECT count(*) FROM tickets WHERE {where}", *args)
     rows = await pool.fetch(f"SELECT id, ticket_number FROM tickets WHERE {where} ORDER BY {PRIORITY_ORDER}, created_at LIMIT 10", *args)
     statuses = STATUS_SETS.get(status or "", [status] if status else None)
@@ -78,9 +80,9 @@ async def count_tickets(pool, zone=None, priority=None, status="open", category=
             "ticket_ids": [r["id"] for r in rows], "ticket_numbers": [r["ticket_number"] for r in rows]}  # fmt: skip
 
 
-async def list_tickets(pool, zone=None, priority=None, status="open", category=None, team_id=None, range=None, overdue=False, scope_team=None, limit=10) -> dict:
+async def list_tickets(pool, zone=None, priority=None, status="open", category=None, team_id=None, range=None, overdue=False, scope_team=None, limit=10, older_than_hours=None) -> dict:
     """The matching tickets, most urgent first (priority, then due date)."""
-    where, args = ticket_filter(zone, priority, status, category, team_id, range, overdue, scope_team)
+    where, args = ticket_filter(zone, priority, status, category, team_id, range, overdue, scope_team, older_than_hours=older_than_hours)
     total = await pool.fetchval(f"SELECT count(*) FROM tickets WHERE {where}", *args)
     rows = [dict(r) for r in await pool.fetch(
         f"""SELECT id, ticket_number, title, priority, status, category, zone, assigned_team, created_at, due_date FROM tickets
