@@ -48,6 +48,17 @@ async def test_assistant_answers_with_data_in_dashboard_and_field_portal(live_ha
             third = await _ask(page, "which zone has the largest backlog?", 3)
             await expect(third).to_contain_text(f"Selangor has the most open tickets: {selangor}")
             await expect(third.get_by_test_id("chat-table")).to_contain_text("Selangor")
+            # An action is proposed with Confirm / Cancel and carried out only on Confirm (the API's assign command).
+            target = made[3]["id"]
+            offer = await _ask(page, f"assign ticket {target} to team {h.team_id}", 4)
+            await expect(offer.get_by_test_id("chat-confirm-yes")).to_be_visible()
+            async with h.resources.pool.acquire() as conn:
+                assert await conn.fetchval("SELECT assigned_team FROM tickets WHERE id = $1", target) is None
+            await offer.get_by_test_id("chat-confirm-yes").click()
+            done = page.locator('[data-testid="chat-answer"][data-turn="5"]')
+            await expect(done).to_contain_text("Done", timeout=10_000)
+            async with h.resources.pool.acquire() as conn:
+                assert await conn.fetchval("SELECT assigned_team FROM tickets WHERE id = $1", target) == h.team_id
             await page.screenshot(path=str(SHOTS / "dashboard-assistant.png"), full_page=True)
             await first.get_by_test_id(f"chat-ticket-{made[0]['id']}").click()  # the id links to the ticket's detail
             await expect(page.get_by_test_id("view-tickets")).to_be_visible()
