@@ -105,6 +105,8 @@ T = [
     ("ms", "count_tickets", "berapa tiket {cat} yang belum siap di {zone}", "count_open_zone_cat"),
     ("en", "count_tickets", "overdue tickets in {zone}: how many?", "count_overdue_zone"),
     ("ms", "count_tickets", "brp tiket lewat di {zone}", "count_overdue_zone"),
+    ("en", "sla_summary", "what share of the tickets closed in {zone} last month were within SLA?", "sla_zone_month"),
+    ("ms", "sla_summary", "peratus tiket capai SLA di {zone} bulan lepas", "sla_zone_month"),
     # --- a ticket -----------------------------------------------------------------------------------------
     ("en", "ticket_detail", "what's going on with {ticket}?", "ticket"),
     ("en", "ticket_detail", "give me the details for {ticket}", "ticket"),
@@ -172,6 +174,12 @@ async def sql(conn, kind: str, p: dict):
                 WHERE k.status IN ('completed','closed') AND k.completed_at >= {a} AND k.completed_at < {b}
                 GROUP BY 1 HAVING {value} IS NOT NULL ORDER BY {order}, 1 LIMIT 1""")  # fmt: skip
         return [f"{r['assigned_team']})", f"{float(r['v'])}"] if r else ["!noteams"]
+    if kind == "sla_zone_month":
+        a, b = RANGES["last_month"]
+        r = await conn.fetchrow(
+            f"""SELECT count(*) AS n, count(*) FILTER (WHERE due_date IS NULL OR completed_at <= due_date) AS met FROM tickets
+                WHERE zone = $1 AND status IN ('completed','closed') AND completed_at >= {a} AND completed_at < {b}""", z)  # fmt: skip
+        return [str(r["n"]), str(r["met"]), f"{round(100 * r['met'] / r['n'], 1)}%"] if r["n"] else ["!nocompleted"]
     if kind == "count_overdue":
         return [str(await conn.fetchval(f"SELECT count(*) FROM tickets WHERE status IN {OPEN} AND due_date < now()"))]
     if kind == "count_open_team":
@@ -304,7 +312,9 @@ async def score(pool, questions: list[dict], show_failures: bool = False) -> dic
             expected = await sql(conn, q["kind"], q)
             out = await chat(pool, settings, q["text"], {"conversation_id": uuid.uuid4().hex}, role="dispatcher")
             reply = out["response"]
-            if expected == ["!noteams"]:
+            if expected == ["!nocompleted"]:
+                ok = "no tickets were completed" in reply.lower() or "tiada tiket diselesaikan" in reply.lower()
+            elif expected == ["!noteams"]:
                 ok = "no team data" in reply.lower() or "tiada data pasukan" in reply.lower()
             elif expected == ["!none"]:
                 ok = out.get("proposed_action") is None and ("no available team" in reply.lower() or "tiada pasukan" in reply.lower())
@@ -349,7 +359,7 @@ async def demo_schema(dsn: str, seed: int, tickets: int, teams: int):
 
 async def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--per-template", type=int, default=5, help="questions per template (81 templates)")
+    ap.add_argument("--per-template", type=int, default=5, help="questions per template (83 templates)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--tickets", type=int, default=3000)
     ap.add_argument("--teams", type=int, default=60)

@@ -74,6 +74,7 @@ EXAMPLES = {
     "action_status": ("change a ticket's status, after you confirm", "menukar status tiket, selepas anda sahkan"),
     "action_pin": ("pin a ticket, after you confirm", "pin tiket, selepas anda sahkan"),
     "overview": ("give an overview (e.g. “how are we doing today?”)", "ringkasan (cth. “bagaimana keadaan sekarang?”)"),
+    "sla_summary": ("report SLA compliance (e.g. “what % of tickets met SLA this week?”)", "pematuhan SLA (cth. “berapa peratus tiket capai SLA minggu ini?”)"),
 }
 
 
@@ -431,6 +432,16 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
         text = (f"Kapasiti{where}: {data['working_teams']} daripada {data['teams']} pasukan bertugas ({st.get('available', 0)} available, {st.get('busy', 0)} sibuk, {st.get('offline', 0)} offline, {st.get('on_leave', 0)} cuti), {data['active']}/{data['capacity']} slot digunakan, {data['free']} slot kosong; {data['unassigned_tickets']} tiket belum ditugaskan." if ms
                 else f"Capacity{where}: {data['working_teams']} of {data['teams']} teams working ({st.get('available', 0)} available, {st.get('busy', 0)} busy, {st.get('offline', 0)} offline, {st.get('on_leave', 0)} on leave), {data['active']}/{data['capacity']} slots in use, {data['free']} free slots; {data['unassigned_tickets']} tickets unassigned.")  # fmt: skip
         return text, data, data["table"], None, ("team", data["team_ids"])
+    if intent == "sla_summary":
+        data = await tools.sla_summary(pool, slots.get("zone"), _range(slots), slots.get("team_id"), slots.get("priority"), slots.get("category"), scope_team)
+        when = describe(slots["range"], lang) if slots.get("range") else ("30 hari lepas" if ms else "the last 30 days")
+        where = _where(slots, ms)
+        if not data["completed"]:
+            return (f"Tiada tiket diselesaikan{where} ({when})." if ms else f"No tickets were completed{where} ({when})."), data, data["table"], None, None
+        extra = lambda v, unit: "-" if v is None else f"{v}{unit}"  # noqa: E731
+        text = (f"SLA{where} ({when}): {data['sla_met']} daripada {data['completed']} tiket selesai dalam SLA ({data['sla_pct']}%); purata respons {extra(data['response_min'], ' min')}, penyelesaian {extra(data['resolve_min'], ' min')}, penilaian {extra(data['rating'], '/5')}." if ms
+                else f"SLA{where} ({when}): {data['sla_met']} of {data['completed']} completed tickets within SLA ({data['sla_pct']}%); mean response {extra(data['response_min'], ' min')}, resolution {extra(data['resolve_min'], ' min')}, rating {extra(data['rating'], '/5')}.")  # fmt: skip
+        return text, data, data["table"], None, None
     if intent == "overview":
         data = await tools.overview(pool, scope_team, slots.get("zone"))
         crit = data["open_by_priority"]["critical"]

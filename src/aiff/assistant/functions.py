@@ -40,6 +40,7 @@ TOOL_SPECS = [
     _fn("what_if_offline", "Dry run: where a team's active tickets would go if it went offline now (changes nothing).", {"team_id": {"type": "integer"}}, ["team_id"]),
     _fn("forecast_load", "Forecast new tickets for a zone (or all) over the next N days.", {"zone": ZONE, "horizon": {"type": "integer", "minimum": 1, "maximum": 30}}),
     _fn("overview", "Open tickets by priority and overdue count.", {}),
+    _fn("sla_summary", "Completed work in a range: count, % within SLA, mean response and resolution minutes, rating.", {"zone": ZONE, "range": RANGE, "team_id": {"type": "integer"}, "priority": FILTERS["priority"], "category": FILTERS["category"]}),
 ]
 
 

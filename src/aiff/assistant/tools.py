@@ -154,6 +154,25 @@ async def rank_teams(pool, metric="sla", zone=None, range=None, ascending=False,
             "team_ids": [r["team_id"] for r in top], "table": _table(cols, top)}  # fmt: skip
 
 
+async def sla_summary(pool, zone=None, range=None, team_id=None, priority=None, category=None, scope_team=None) -> dict:
+    """Work finished in a range (default the last 30 days): how many, % within SLA, mean response (assignment to
+    start) and resolution minutes, mean rating."""
+    range = range or named_range("last_30_days")
+    where, args = ticket_filter(zone, priority, "completed", category, team_id, range, False, scope_team)
+    r = await pool.fetchrow(
+        f"""SELECT count(*)::int AS completed, count(*) FILTER (WHERE due_date IS NULL OR completed_at <= due_date)::int AS sla_met,
+                   avg(extract(epoch FROM (started_at - assigned_at)) / 60) FILTER (WHERE started_at IS NOT NULL AND assigned_at IS NOT NULL) AS response_min,
+                   avg(extract(epoch FROM (completed_at - created_at)) / 60) AS resolve_min, avg(customer_rating) AS rating
+            FROM tickets WHERE {where}""", *args)  # fmt: skip
+    out = {"zone": zone, "team_id": team_id, "priority": priority, "category": category, "range": range.as_dict(), "completed": r["completed"], "sla_met": r["sla_met"],
+           "sla_missed": r["completed"] - r["sla_met"], "sla_pct": round(100 * r["sla_met"] / r["completed"], 1) if r["completed"] else None,
+           "response_min": round(float(r["response_min"]), 1) if r["response_min"] is not None else None,
+           "resolve_min": round(float(r["resolve_min"]), 1) if r["resolve_min"] is not None else None,
+           "rating": round(float(r["rating"]), 2) if r["rating"] is not None else None}  # fmt: skip
+    out["table"] = _table(["completed", "sla_met", "sla_pct", "response_min", "resolve_min", "rating"], [out])
+    return out
+
+
 async def find_ticket(pool, ticket, scope_team=None) -> dict | None:
     row = await legacy.find_ticket(pool, ticket)
     if row is None or (scope_team is not None and row["assigned_team"] != scope_team):
