@@ -54,6 +54,16 @@ async def test_tools_match_sql(demo):
         "SELECT assigned_team, count(*) AS n FROM tickets WHERE status IN ('completed','closed') AND completed_at >= $1 AND completed_at < $2 GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1",
         month.start, month.end)  # fmt: skip
     assert (teams["teams"][0]["team_id"], teams["teams"][0]["completed"]) == (best["assigned_team"], best["n"])
+    sla = await tools.sla_summary(pool, zone="Selangor", range=month)
+    want = await pool.fetchrow(
+        """SELECT count(*) AS n, count(*) FILTER (WHERE due_date IS NULL OR completed_at <= due_date) AS met FROM tickets
+           WHERE zone = 'Selangor' AND status IN ('completed','closed') AND completed_at >= $1 AND completed_at < $2""", month.start, month.end)  # fmt: skip
+    assert (sla["completed"], sla["sla_met"]) == (want["n"], want["met"])
+    listed = await tools.list_tickets(pool, zone="Johor", status="unassigned", limit=3)
+    rows = await pool.fetch("SELECT ticket_number FROM tickets WHERE zone='Johor' AND status IN ('open','reopened') ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, due_date NULLS LAST, id LIMIT 3")
+    assert listed["ticket_numbers"] == [r[0] for r in rows]
+    cap = await tools.capacity(pool, zone="Johor")
+    assert cap["capacity"] == await pool.fetchval("SELECT coalesce(sum(capacity), 0) FROM teams WHERE zone='Johor' AND is_active AND status IN ('available','busy')")
     team = best["assigned_team"]
     scoped = await tools.count_tickets(pool, scope_team=team)
     assert scoped["count"] == await pool.fetchval(f"SELECT count(*) FROM tickets WHERE assigned_team=$1 AND status IN {OPEN}", team)
