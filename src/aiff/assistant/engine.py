@@ -28,7 +28,8 @@ ZONE_QUESTION = re.compile(r"\b(which|what|top|rank\w*)\s+(zones?|states?|region
 TEAM_QUESTION = re.compile(r"\b(which|what|top|rank\w*)\s+(teams?|crews?|pasukan|units?)\b|\b(pasukan|team|unit|crew)\s+(mana|manakah)\b", re.I)
 CREATED_WORDS = re.compile(r"\b(created|new|raised|opened|logged|came in|received|baru|baharu|masuk|dicipta|dibuka|dilaporkan|diterima)\b", re.I)
 DEICTIC = re.compile(r"\b(there|in that zone|that zone|those|these|them|situ|sana|zon itu|zon tu|negeri itu|tersebut|instead|pula)\b", re.I)
-FILTER_SLOTS = ("zone", "zones", "priority", "status", "category", "range", "team_id", "metric", "older_than_hours")
+FILTER_SLOTS = ("zone", "zones", "priority", "status", "category", "range", "team_id", "metric", "older_than_hours", "oldest")
+STATUS_QUESTION = re.compile(r"\b(ke belum|ke tak|atau belum|ke\?|kah|has it|is it|did it|was it|have they|sudah ke|dah ke)\b|\b(dah|sudah|already)\b.*\?\s*$", re.I)
 CONFIRM = re.compile(r"^\s*(yes|ya|yup|ok|okay|confirm|confirmed|sahkan|setuju|betul|go ahead|teruskan|proceed|do it|buat)\b", re.I)
 CANCEL = re.compile(r"^\s*(no|tidak|tak|jangan|cancel it|abort|nope|x payah|tak payah|tak jadi)\b", re.I)
 PRI_MS = {"critical": "kritikal", "high": "keutamaan tinggi", "medium": "sederhana", "low": "keutamaan rendah"}
@@ -147,6 +148,8 @@ def slots_of(ent: Entities) -> dict:
         s["range"] = ent.range.label
     if ent.older_than_hours:
         s["older_than_hours"] = ent.older_than_hours
+    if ent.oldest:
+        s["oldest"] = True
     return s
 
 
@@ -154,6 +157,10 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
     """The intent and slots of this turn, using the previous turn for follow-ups ("and in Johor?", "the second one")."""
     pred = model().predict(ent.masked)
     intent, conf = pred.intent, pred.confidence
+    if intent == "action_status" and STATUS_QUESTION.search(message):
+        intent = "ticket_detail"  # "dah siap ke belum?", "is it done?": a question about the status, not an order
+    if intent in ("ticket_detail", "team_day") and ent.oldest and not ent.tickets:
+        intent = "list_tickets"
     if ent.tickets and intent not in TICKET_INTENTS:
         # A ticket number names the subject: the likeliest intent that takes a ticket (usually its details).
         intent, conf = next((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i in TICKET_INTENTS)
@@ -285,9 +292,12 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
         if intent == "count_tickets":
             data = await tools.count_tickets(pool, **f, scope_team=scope_team)
             return _tickets_phrase(data["count"], f, slots, ms), data, tools._table(["ticket_number"], [{"ticket_number": n} for n in data["ticket_numbers"]]), None, ("ticket", data["ticket_numbers"])
-        data = await tools.list_tickets(pool, **f, scope_team=scope_team, limit=slots.get("limit") or 10)
+        data = await tools.list_tickets(pool, **f, scope_team=scope_team, limit=slots.get("limit") or (3 if slots.get("oldest") else 10), oldest=bool(slots.get("oldest")))
         head = _tickets_phrase(data["count"], f, slots, ms)
-        if data["shown"]:
+        if data["shown"] and slots.get("oldest"):
+            lst = ", ".join(f"{t['ticket_number']} ({t['created_at'][:16].replace('T', ' ')} UTC, {PRI_MS[t['priority']] if ms else t['priority']})" for t in data["tickets"])
+            head += f" {'Paling lama' if ms else 'Oldest first'}: {lst}."
+        elif data["shown"]:
             lst = ", ".join(f"{t['ticket_number']} ({PRI_MS[t['priority']] if ms else t['priority']}, {STATUS_MS[t['status']] if ms else STATUS_EN[t['status']]})" for t in data["tickets"])
             head += (f" {'Yang paling mendesak' if ms else 'Most urgent first'}: {lst}.")
         return head, data, data["table"], None, ("ticket", data["ticket_numbers"])

@@ -56,7 +56,7 @@ METRIC_TERMS: dict[str, str] = {
     "sla": "sla", "slas": "sla", "efficiency": "sla", "kecekapan": "sla", "on time": "sla", "on-time": "sla", "tepat masa": "sla", "within sla": "sla",
     "response time": "response", "response": "response", "respons": "response", "masa respons": "response", "masa tindak balas": "response", "fastest": "response", "paling cepat": "response", "quickest": "response", "slowest": "response", "paling lambat": "response", "laju": "response",
     "rating": "rating", "ratings": "rating", "rated": "rating", "penilaian": "rating", "satisfaction": "rating", "kepuasan": "rating", "bintang": "rating", "stars": "rating", "reting": "rating",
-    "completed work": "completed", "most completed": "completed", "most tickets completed": "completed", "paling banyak siap": "completed", "closed the most": "completed", "paling banyak selesai": "completed", "productive": "completed", "produktif": "completed",
+    "completed work": "completed", "most completed": "completed", "buat kerja": "completed", "banyak kerja": "completed", "most work": "completed", "most jobs": "completed", "did the most": "completed", "hardest working": "completed", "paling rajin": "completed", "most tickets completed": "completed", "paling banyak siap": "completed", "closed the most": "completed", "paling banyak selesai": "completed", "productive": "completed", "produktif": "completed",
     "utilisation": "utilisation", "utilization": "utilisation", "utilisasi": "utilisation", "busiest": "utilisation", "paling sibuk": "utilisation", "sibuk": "utilisation", "workload": "utilisation", "beban kerja": "utilisation", "loaded": "utilisation", "kapasiti digunakan": "utilisation", "utilised": "utilisation", "utilized": "utilisation",
     "backlog": "backlog", "tertunggak": "backlog", "open tickets": "backlog", "tiket terbuka": "backlog",
     "overdue": "overdue", "lewat": "overdue", "late": "overdue", "melebihi sla": "overdue", "breach": "overdue", "breached": "overdue",
@@ -108,6 +108,7 @@ class Entities:
     ordinal: int | None = None
     range: DateRange | None = None
     older_than_hours: int | None = None
+    oldest: bool = False
     horizon: int | None = None
     language: str = "en"
     masked: str = ""
@@ -214,6 +215,7 @@ def extract(message: str, teams: dict[str, int] | None = None, now: datetime | N
             if attr == "status" and value in ("completed", "closed", "assigned") and _NEGATION.search(low[max(0, hits[0][0] - 12) : hits[0][0]]):
                 value = "open" if value != "assigned" else "unassigned"  # "belum siap", "not yet completed", "tak assign"
             setattr(ent, attr, value)
+    ent.oldest = re.search(r"\b(oldest|longest waiting|waiting longest|paling lama|paling lma|terlama|tertua)\b", low) is not None
     ent.worst = re.search(r"\b(worst|teruk|terburuk|paling teruk)\b", low) is not None
     ent.ascending = any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", low) for w in ASC_WORDS)
     if (m := _TOP_N.search(low)) is not None:

@@ -80,14 +80,14 @@ async def count_tickets(pool, zone=None, priority=None, status="open", category=
             "ticket_ids": [r["id"] for r in rows], "ticket_numbers": [r["ticket_number"] for r in rows]}  # fmt: skip
 
 
-async def list_tickets(pool, zone=None, priority=None, status="open", category=None, team_id=None, range=None, overdue=False, scope_team=None, limit=10, older_than_hours=None) -> dict:
-    """The matching tickets, most urgent first (priority, then due date)."""
+async def list_tickets(pool, zone=None, priority=None, status="open", category=None, team_id=None, range=None, overdue=False, scope_team=None, limit=10, older_than_hours=None, oldest=False) -> dict:
+    """The matching tickets, most urgent first (priority, then due date), or oldest first."""
     where, args = ticket_filter(zone, priority, status, category, team_id, range, overdue, scope_team, older_than_hours=older_than_hours)
     total = await pool.fetchval(f"SELECT count(*) FROM tickets WHERE {where}", *args)
     rows = [dict(r) for r in await pool.fetch(
         f"""SELECT id, ticket_number, title, priority, status, category, zone, assigned_team, created_at, due_date FROM tickets
-            WHERE {where} ORDER BY {PRIORITY_ORDER}, due_date NULLS LAST, id LIMIT {int(limit)}""", *args)]  # fmt: skip
-    cols = ["ticket_number", "priority", "status", "category", "zone", "assigned_team", "due_date"]
+            WHERE {where} ORDER BY {"created_at, id" if oldest else PRIORITY_ORDER + ", due_date NULLS LAST, id"} LIMIT {int(limit)}""", *args)]  # fmt: skip
+    cols = ["ticket_number", "priority", "status", "category", "zone", "assigned_team", "created_at" if oldest else "due_date"]
     return {"count": int(total), "shown": len(rows), **_filters(zone, priority, status, category, team_id, range, overdue),
             "ticket_ids": [r["id"] for r in rows], "ticket_numbers": [r["ticket_number"] for r in rows], "tickets": [{k: _iso(v) for k, v in r.items()} for r in rows],
             "table": _table(cols, rows)}  # fmt: skip
