@@ -1,6 +1,7 @@
 """One zone's re-plan with churn as a cost: the planner's free answer is taken only when it beats keeping every
 assigned visit with its team by more than the churn threshold; otherwise the no-churn plan stands.
 
+The two are compared on one price list (`objective`: drive, overtime, visits left out, lateness by priority).
 Both solves warm-start from the stored plan and keep the fixed visits (in progress, dispatcher's pins and
 moves, departing within the freeze horizon). Afterwards each route is cut to the team's capacity (the
 invariant "a team never holds more open tickets than its capacity"): the tail beyond it is unserved.
@@ -14,7 +15,7 @@ from typing import Mapping, Sequence
 
 from aiff.dispatch.inputs import Inputs, Row, build_inputs
 from aiff.dispatch.schedule import compact
-from aiff.planning import Plan, TravelModel, Unserved, plan
+from aiff.planning import Costs, Plan, TravelModel, Unserved, plan
 
 TEAM_AT_CAPACITY = "team_at_capacity"
 
@@ -42,10 +43,27 @@ def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: 
         return Replan(free_in, _cap(free_in, compact(free, free_in, now)), False, None)
     keep_in = build_inputs(team_rows, ticket_rows, previous, now, freeze, keep_teams=True)
     keep = plan([d.team for d in keep_in.teams], keep_in.visits, travel=travel, now=now, seconds=seconds, previous=previous)
-    gain = (keep.cost - free.cost) / 60
+    gain = (objective(keep, keep_in) - objective(free, free_in)) / 60
     if gain > churn_threshold_minutes:
         return Replan(free_in, _cap(free_in, compact(free, free_in, now)), True, gain)
     return Replan(keep_in, _cap(keep_in, compact(keep, keep_in, now)), False, gain)
+
+
+def objective(result: Plan, inputs: Inputs, costs: Costs | None = None) -> float:
+    """The planner's terms in seconds of driving, priced the same for both plans (the planner's own `cost` is not
+    comparable: a pinned visit carries a far larger prize): drive + overtime + the worth of every visit left out
+    + the on-time bonus of every late one."""
+    costs = costs or Costs()
+    visits = {v.ticket_id: v for v in inputs.visits}
+    total = 0.0
+    for tp in result.teams.values():
+        total += tp.travel_minutes * 60 + costs.overtime_cost * tp.overtime_minutes * 60
+        total += sum(costs.bonus(visits[v.ticket_id].priority) for v in tp.visits if v.on_time is False and v.ticket_id in visits)
+    for u in result.unserved:
+        v = visits.get(u.ticket_id)
+        if v is not None:
+            total += costs.serve(v.priority) + (costs.bonus(v.priority) if v.due is not None else 0)
+    return total
 
 
 def _cap(inputs: Inputs, result: Plan) -> Plan:
