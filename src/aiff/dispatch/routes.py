@@ -20,6 +20,11 @@ from aiff.dispatch.replan import replan_zone
 from aiff.planning import HaversineTravel, TravelModel
 
 
+SECONDS_BASE = 0.05
+SECONDS_PER_VISIT = 0.01
+"""A zone's search time grows with its visits up to the configured cap: a handful of visits needs no 0.3 s."""
+
+
 @dataclass(frozen=True)
 class RouteSettings:
     freeze: timedelta = timedelta(minutes=30)
@@ -40,6 +45,8 @@ async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, 
             continue
         days = {r["id"]: team_day(r, now) for r in teams}
         plans, visits = await store.stored_plans(conn, list(days), now.astimezone(MALAYSIA).date())
+        if not tickets and not visits:
+            continue  # nothing to plan and no planned visit to clear
         current_days = [p for p in plans if (d := days.get(p["team_id"])) is not None and d.plan_date == p["plan_date"]]
         keys = {(p["team_id"], p["plan_date"]) for p in current_days}
         positions = {str(t["id"]): point_of(t["latitude"], t["longitude"], t["zone"]) for t in tickets}
@@ -49,7 +56,8 @@ async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, 
         holding = {t["id"]: Holding(t["assigned_team"], t["status"]) for t in tickets
                    if t["status"] in ("assigned", "in_progress") and t["assigned_team"] is not None}  # fmt: skip
         current = {str(t): str(h.team_id) for t, h in holding.items() if h.status == "assigned"}
-        result = replan_zone(teams, tickets, previous, now, freeze=config.freeze, seconds=config.seconds,
+        seconds = min(config.seconds, SECONDS_BASE + SECONDS_PER_VISIT * len(tickets))
+        result = replan_zone(teams, tickets, previous, now, freeze=config.freeze, seconds=seconds,
                              churn_threshold_minutes=config.churn_threshold_minutes, travel=config.travel, current=current)
         by_key: dict[tuple, list] = {}
         for v in visits:
