@@ -161,3 +161,14 @@ def test_no_team_with_the_skill_is_the_binding_reason() -> None:
                          seconds=0.05, travel=TRAVEL, churn_threshold_minutes=10, current={})  # fmt: skip
     out = changes(result, stored={}, holding={}, cleared={}, travel=TRAVEL, cause="test")
     assert out.deferred[1][1] == "no_team_with_skill" and "power" in out.deferred[1][0]
+
+
+def test_an_assigned_visit_left_out_goes_back_to_the_queue_unless_a_dispatcher_pinned_it() -> None:
+    tickets = [ticket_row(1, status="assigned", assigned_team=1, skill="power"),
+               ticket_row(2, status="assigned", assigned_team=1, skill="power", pinned=True, pinned_team=1)]  # fmt: skip
+    result = replan_zone([team_row(1)], tickets, None, TUESDAY_9AM, freeze=FREEZE, seconds=0.05, travel=TRAVEL,
+                         churn_threshold_minutes=10, current={"1": "1", "2": "1"})  # fmt: skip
+    holding = {1: Holding(1, "assigned"), 2: Holding(1, "assigned", pinned=True)}
+    out = changes(result, stored={}, holding=holding, cleared={}, travel=TRAVEL, cause="test")
+    assert [u["ticket_id"] for u in out.unassigned] == [1]
+    assert set(out.deferred) == {1}

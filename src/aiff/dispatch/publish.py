@@ -1,6 +1,6 @@
 """A zone's re-plan -> the events that announce what changed: `plan.updated` per team whose day changed,
 `ticket.assigned` for visits whose team changed (with planned start, ETA and sequence), `ticket.unassigned`
-for assigned visits the plan left out, and deferrals (with the binding reason) for open tickets left out."""
+for assigned visits the plan left out (never a dispatcher's pin: that stays with its team), and deferrals (with the binding reason) for open tickets left out."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ class Holding:
 
     team_id: int
     status: str  # assigned | in_progress
+    pinned: bool = False  # a dispatcher's pin, move or manual assignment: never released by the engine
 
 
 @dataclass
@@ -98,7 +99,7 @@ def changes(result: Replan, *, stored: Mapping[tuple[int, date], Stored], holdin
         reason = f"{u.reason}: {u.detail}"[:1000]
         if held is None:
             out.deferred[ticket_id] = (reason, u.reason)
-        elif held.status == "assigned":
+        elif held.status == "assigned" and not held.pinned:
             out.unassigned.append({"ticket_id": ticket_id, "team_id": held.team_id, "reason": reason})
             out.deferred[ticket_id] = (reason, u.reason)
     return out

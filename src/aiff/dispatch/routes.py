@@ -53,7 +53,7 @@ async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, 
         previous = None
         if current_days:
             previous = stored_plan(current_days, [v for v in visits if (v["team_id"], v["plan_date"]) in keys], positions)
-        holding = {t["id"]: Holding(t["assigned_team"], t["status"]) for t in tickets
+        holding = {t["id"]: Holding(t["assigned_team"], t["status"], bool(t["pinned"]) and t["pinned_team"] == t["assigned_team"]) for t in tickets
                    if t["status"] in ("assigned", "in_progress") and t["assigned_team"] is not None}  # fmt: skip
         current = {str(t): str(h.team_id) for t, h in holding.items() if h.status == "assigned"}
         seconds = min(config.seconds, SECONDS_BASE + SECONDS_PER_VISIT * len(tickets))
