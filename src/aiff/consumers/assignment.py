@@ -147,7 +147,7 @@ class AssignmentEngine:
         zones = await route_store.zones_of(conn, requested | triggers.tickets, triggers.teams) | triggers.zones
         if zones and (triggers.replan or requested):
             cause = triggers.causes[0] if triggers.causes else (routed[0] if routed else None)
-            kinds = sorted({c.type.split(".")[-2] for c in triggers.causes} | ({"auto-assign request"} if routed else set()))
+            kinds = sorted({".".join(c.type.split(".")[1:3]) for c in triggers.causes} | ({"auto-assign request"} if routed else set()))
             out += await self._route_events(conn, zones, now, requested, cause, ", ".join(kinds), exclude=decided)
         return out
 

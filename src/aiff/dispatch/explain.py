@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Mapping
 
 import numpy as np
 
 from aiff.dispatch.inputs import Inputs
 from aiff.planning import Costs, PlannedVisit, TravelModel, Visit
+
+MAX_MINUTES = 100_000.0
+"""The contract's bound on minutes and km (aiff.events.bounds); lateness is bounded at 10**7."""
+MAX_LATENESS = 1e7
 
 FIXED_WHY = {"in_progress": "in progress", "pinned": "pinned by a dispatcher", "moved": "moved here by a dispatcher",
              "freeze": "departing within the freeze horizon"}  # fmt: skip
@@ -29,7 +32,7 @@ class Explainer:
 
     def explain(self, pv: PlannedVisit, current_team: str | None, churn_gain: float | None) -> dict:
         v = self.visits[pv.ticket_id]
-        late = 0.0 if v.due is None else max(0.0, (pv.planned_end - v.due).total_seconds() / 60)
+        late = 0.0 if v.due is None else min(max(0.0, (pv.planned_end - v.due).total_seconds() / 60), MAX_LATENESS)
         weight = (self.costs.serve(v.priority) + (self.costs.bonus(v.priority) if late == 0 else 0)) / 60
         fixed = self.inputs.fixed.get(pv.ticket_id)
         if fixed or pv.frozen:
@@ -51,11 +54,11 @@ class Explainer:
         if best_team is not None:
             parts.append(f"next nearest capable team {best_team} is {best_minutes:.0f} min from its start")
         return {
-            "travel_minutes": round(pv.travel_minutes, 2), "travel_km": round(pv.travel_km, 3),
+            "travel_minutes": bounded(pv.travel_minutes, 2), "travel_km": bounded(pv.travel_km, 3),
             "lateness_minutes": round(late, 1), "priority": v.priority, "priority_weight_minutes": round(weight, 1),
             "churn": churn, "churn_gain_minutes": None if churn != "moved" or churn_gain is None else round(churn_gain, 1),
             "next_best_team_id": None if best_team is None else int(best_team),
-            "next_best_travel_minutes": None if best_minutes is None else round(best_minutes, 1),
+            "next_best_travel_minutes": None if best_minutes is None else bounded(best_minutes, 1),
             "summary": "; ".join(parts)[:1000],
         }  # fmt: skip
 
@@ -70,5 +73,6 @@ class Explainer:
         return best if best is not None else (None, None)
 
 
-def minutes_between(a: datetime, b: datetime) -> float:
-    return (b - a).total_seconds() / 60
+def bounded(value: float, digits: int) -> float:
+    """Rounded and within the contract's bound (an unroutable leg of a road service is huge)."""
+    return round(min(max(value, 0.0), MAX_MINUTES), digits)

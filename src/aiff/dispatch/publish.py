@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from aiff.dispatch.explain import Explainer
+from aiff.dispatch.explain import Explainer, bounded
 from aiff.dispatch.replan import Replan
 from aiff.planning import TeamPlan, TravelModel
 
@@ -113,12 +113,12 @@ def _plan_data(tp: TeamPlan, team_id: int, plan_date: date, explainer: Explainer
         explanation = explainer.explain(v, None if held is None else str(held.team_id), churn_gain)
         visits.append({
             "ticket_id": int(v.ticket_id), "sequence": k + 1, "eta": v.eta, "planned_start": v.planned_start,
-            "planned_end": v.planned_end, "travel_minutes": round(v.travel_minutes, 2), "travel_km": round(v.travel_km, 3),
+            "planned_end": v.planned_end, "travel_minutes": bounded(v.travel_minutes, 2), "travel_km": bounded(v.travel_km, 3),
             "pinned": explanation["churn"] == "pinned", "explanation": explanation,
         })  # fmt: skip
     return {
         "team_id": team_id, "plan_date": plan_date, "strategy": STRATEGY, "visits": visits,
         "break_start": tp.lunch.start if tp.lunch else None, "break_end": tp.lunch.end if tp.lunch else None,
-        "totals": {"drive_minutes": round(tp.travel_minutes, 2), "drive_km": round(tp.travel_km, 3),
-                   "overtime_minutes": round(tp.overtime_minutes, 2)},
+        "totals": {"drive_minutes": bounded(tp.travel_minutes, 2), "drive_km": bounded(tp.travel_km, 3),
+                   "overtime_minutes": bounded(tp.overtime_minutes, 2)},
     }  # fmt: skip
