@@ -14,6 +14,7 @@ from aiff.consumers import assignment
 from aiff.settings import Settings
 from tests.e2e.conftest import Harness, running_api
 from tests.helpers import wait_until
+from tests.integration.test_assignment_routes import roomy_shift
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +43,9 @@ async def _ticket(api: Harness, ticket_id: int) -> dict:
 async def test_explanations_moves_and_manual_pins_through_the_api(settings: Settings, record_property) -> None:  # noqa: ANN001
     async with routes_api(settings) as api:
         c, h = api.client, api.headers["dispatcher"]
-        other = await api.create_team(latitude=3.30, longitude=101.60, capacity=3)  # ~30 km from the tickets
+        r = await c.put(f"/auth/teams/{api.team_id}", json=roomy_shift(), headers=api.headers["admin"])
+        assert r.status_code == 200, r.text
+        other = await api.create_team(latitude=3.30, longitude=101.60, capacity=3, **roomy_shift())  # ~30 km from the tickets
         started = time.monotonic()
         near = await api.create_ticket(latitude=3.071, longitude=101.521)
 

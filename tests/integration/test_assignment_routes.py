@@ -9,14 +9,29 @@ from datetime import UTC, datetime
 import pytest
 
 from aiff.bootstrap import Resources
-from aiff.events.teams import TeamStatusChanged, team_event
+from aiff.dispatch.inputs import MALAYSIA
+from aiff.events.teams import TeamCreated, TeamStatusChanged, team_event
 from aiff.events.tickets import TicketMoved, TicketPinned, ticket_event
 from aiff.events.topics import end_offsets
 from tests.helpers import projection_caught_up, table_checksum, wait_until
-from tests.integration.test_assignment_consumer import invariants, quiet, running_engine, team, ticket
+from tests.integration.test_assignment_consumer import invariants, quiet, running_engine, ticket
+from tests.integration.test_assignment_consumer import team as plain_team
 from tests.integration.test_projector import running_projector
 
 pytestmark = pytest.mark.integration
+
+
+def roomy_shift() -> dict:
+    """A shift calendar with hours of work ahead at whatever time the tests run: until 23:59 Malaysia time when
+    it is before 18:00 there, else from midnight to noon (so tomorrow is planned); no lunch."""
+    late = datetime.now(MALAYSIA).hour >= 18
+    return {"shift_start": "00:00", "shift_end": "12:00" if late else "23:59", "lunch_minutes": 0,
+            "working_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}  # fmt: skip
+
+
+def team(team_id: int, zone: str, capacity: int) -> TeamCreated:
+    event = plain_team(team_id, zone, capacity)
+    return team_event(TeamCreated, {**event.data.model_dump(exclude_none=True), **roomy_shift()})
 
 
 @pytest.fixture(autouse=True)

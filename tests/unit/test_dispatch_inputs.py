@@ -41,11 +41,13 @@ def test_a_team_plans_its_current_shift_with_lunch_and_overtime() -> None:
 
 
 def test_after_the_shift_and_on_sunday_the_next_working_day_is_planned() -> None:
-    evening = datetime(2026, 12, 5, 18, 30, tzinfo=MALAYSIA)  # Saturday, past 17:00 + 60 min overtime
+    evening = datetime(2026, 12, 5, 18, 30, tzinfo=MALAYSIA)  # Saturday evening
     assert team_day(team_row(1), evening).plan_date == date(2026, 12, 7)  # Monday: Sunday is not a working day
-    still_overtime = datetime(2026, 12, 1, 17, 30, tzinfo=MALAYSIA)
-    assert team_day(team_row(1), still_overtime).plan_date == date(2026, 12, 1)
-    assert team_day(team_row(1), still_overtime).team.lunch is None  # its window is over
+    overtime = datetime(2026, 12, 1, 17, 30, tzinfo=MALAYSIA)  # overtime finishes today's work; new work is tomorrow's
+    assert team_day(team_row(1), overtime).plan_date == date(2026, 12, 2)
+    afternoon = datetime(2026, 12, 1, 14, 30, tzinfo=MALAYSIA)
+    assert team_day(team_row(1), afternoon).plan_date == date(2026, 12, 1)
+    assert team_day(team_row(1), afternoon).team.lunch is None  # its window is over
 
 
 def test_offline_on_leave_and_retired_teams_do_not_plan() -> None:
@@ -92,6 +94,10 @@ def test_fixed_heads_in_progress_then_departing_within_the_freeze_horizon() -> N
     pins = {v.ticket_id: (v.pinned_team, v.pinned_sequence) for v in inputs.visits}
     assert pins == {"1": ("1", 0), "2": ("1", 1), "3": (None, None), "4": (None, None)}
     assert inputs.fixed == {"1": "in_progress", "2": "freeze"}
+    pinned_away = [ticket_row(2, status="assigned", assigned_team=1, pinned=True, pinned_team=2),
+                   *(ticket_row(i, status="assigned", assigned_team=1) for i in (3, 4))]  # fmt: skip
+    away = build_inputs([team_row(1), team_row(2)], pinned_away, previous, TUESDAY_9AM, FREEZE)
+    assert {v.ticket_id: v.pinned_team for v in away.visits} == {"2": "2", "3": None, "4": None}  # a pin beats the freeze
     later = build_inputs([team_row(1)], tickets, _previous("1", [2, 3, 4], timedelta(hours=2)), TUESDAY_9AM, FREEZE)
     assert {v.ticket_id: v.pinned_sequence for v in later.visits} == {"1": 0, "2": None, "3": None, "4": None}
 

@@ -7,6 +7,7 @@ from typing import Mapping
 import numpy as np
 
 from aiff.dispatch.inputs import Inputs
+from aiff.geo import haversine_km
 from aiff.planning import Costs, PlannedVisit, TravelModel, Visit
 
 MAX_MINUTES = 100_000.0
@@ -61,6 +62,14 @@ class Explainer:
             "next_best_travel_minutes": None if best_minutes is None else bounded(best_minutes, 1),
             "summary": "; ".join(parts)[:1000],
         }  # fmt: skip
+
+    def base_km(self, team_id: str, ticket_id: str) -> float | None:
+        """Great-circle km from the team's base to the site (what `ticket.assigned.distance_km` states)."""
+        team = next((t for t in self.teams if t.id == team_id), None)
+        v = self.visits.get(ticket_id)
+        if team is None or v is None:
+            return None
+        return round(haversine_km(team.end.lat, team.end.lon, v.position.lat, v.position.lon), 3)
 
     def _next_best(self, v: Visit, team_id: str) -> tuple[str | None, float | None]:
         best = None

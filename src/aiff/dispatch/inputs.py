@@ -1,7 +1,7 @@
 """Read-model rows -> the planner's teams and visits. Pure (no I/O), so the conversion is unit-tested.
 
-- A team plans its next shift that has not ended (shift end + overtime after `now`), on its working days, in
-  Malaysia time; it starts where it last reported its position that day, else at its base, and ends at base.
+- A team plans its next shift that has not ended (shift end after `now`), on its working days, in Malaysia time
+  (overtime finishes the day's work; it starts no new day's plan); it starts where it last reported its position that day, else at its base, and ends at base.
 - A visit is an open, reopened, assigned or in-progress ticket; without a category it needs no skill (every
   team carries the `ANY` skill). Service minutes default by category.
 - Fixed visits (never moved by a re-plan) form the head of their team's route, in order: the visit in
@@ -64,7 +64,7 @@ def point_of(lat: float | None, lon: float | None, zone: str | None) -> Point:
 
 
 def team_day(row: Row, now: datetime, horizon_days: int = 7) -> TeamDay | None:
-    """The team's next shift not yet over (None when it may not work: offline, on leave, retired, no day)."""
+    """The team's next shift not yet ended (None when it may not work: offline, on leave, retired, no day)."""
     if row["status"] not in WORKING or not row.get("is_active", True):
         return None
     get = lambda k: row.get(k) or DEFAULT_SHIFT[k]  # noqa: E731
@@ -75,7 +75,7 @@ def team_day(row: Row, now: datetime, horizon_days: int = 7) -> TeamDay | None:
         if WEEKDAYS[day.weekday()] not in get("working_days"):
             continue
         start, end = _clock(day, get("shift_start")), _clock(day, get("shift_end"))
-        if end + overtime > now:
+        if end > now:
             break
     else:
         return None
@@ -164,8 +164,9 @@ def build_inputs(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous:
 
 
 def _holds(row: Row, team: str) -> bool:
-    """The ticket is still assigned (unstarted) to that team."""
-    return row["status"] == "assigned" and str(row.get("assigned_team")) == team
+    """The ticket is still assigned (unstarted) to that team, and no dispatcher pinned it elsewhere."""
+    pinned_elsewhere = row.get("pinned") and row.get("pinned_team") is not None and str(row["pinned_team"]) != team
+    return row["status"] == "assigned" and str(row.get("assigned_team")) == team and not pinned_elsewhere
 
 
 def stored_plan(plan_rows: Sequence[Row], visit_rows: Sequence[Row], positions: Mapping[str, Point]) -> Plan:

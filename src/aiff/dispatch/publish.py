@@ -81,7 +81,7 @@ def changes(result: Replan, *, stored: Mapping[tuple[int, date], Stored], holdin
             e = v["explanation"]
             out.assigned.append({
                 "ticket_id": v["ticket_id"], "team_id": team_id, "strategy": STRATEGY, "assigned_by": "engine",
-                "distance_km": v["travel_km"], "score": e["travel_minutes"] + e["lateness_minutes"],
+                "distance_km": explainer.base_km(day.team.id, str(v["ticket_id"])), "score": e["travel_minutes"] + e["lateness_minutes"],
                 "reason": e["summary"], "replaces_team_id": held.team_id if held else None,
                 "breakdown": {k: float(e[k]) for k in ("travel_minutes", "travel_km", "lateness_minutes", "priority_weight_minutes")}
                 | ({"churn_gain_minutes": float(e["churn_gain_minutes"])} if e["churn_gain_minutes"] is not None else {}),
