@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Mapping
-
 import numpy as np
 
 from aiff.dispatch.inputs import Inputs
