@@ -4,16 +4,17 @@ an offline team's visits re-planned elsewhere, explanations, and the same plans 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from aiff.bootstrap import Resources
+from aiff.consumers import assignment, projector
 from aiff.dispatch.inputs import MALAYSIA
 from aiff.events.teams import TeamCreated, TeamStatusChanged, team_event
-from aiff.events.tickets import TicketMoved, TicketPinned, ticket_event
+from aiff.events.tickets import TicketCreated, TicketMoved, TicketPinned, ticket_event
 from aiff.events.topics import end_offsets
-from tests.helpers import projection_caught_up, table_checksum, wait_until
+from tests.helpers import projection_caught_up, running, table_checksum, wait_until
 from tests.integration.test_assignment_consumer import invariants, quiet, running_engine, ticket
 from tests.integration.test_assignment_consumer import team as plain_team
 from tests.integration.test_projector import running_projector
@@ -128,3 +129,27 @@ async def test_a_team_going_offline_has_its_visits_replanned_elsewhere(resources
     assert await plan_of(resources, busy) == []
     assert sorted(await plan_of(resources, 3 - busy)) == [1, 2, 3, 4]
     await invariants(resources)
+
+
+async def test_the_scheduled_full_replan_plans_what_no_live_event_asked_for(resources: Resources) -> None:
+    old = datetime.now(UTC) - timedelta(hours=2)  # beyond the live window: rebuilds state, decides nothing
+    await resources.publisher.publish_many([team_event(TeamCreated, team(1, "Sabah", 5).data, time=old),
+                                            ticket_event(TicketCreated, ticket(5, "Sabah").data, time=old)])  # fmt: skip
+    engine = assignment.build(resources, interval_s=0)  # rounds by hand first
+    async with running(projector.build(resources), engine):
+        await quiet(resources)
+        assert await holder(resources, 5) is None  # no live event: the batch decided nothing
+        assert await engine.full_replan() > 0
+        await quiet(resources)
+        assert await holder(resources, 5) == 1 and await plan_of(resources, 1) == [5]
+        assigned = await resources.pool.fetchval("SELECT count(*) FROM assignments WHERE ticket_id = 5")
+        await engine.full_replan()
+        await engine.full_replan()
+        await quiet(resources)
+        assert await resources.pool.fetchval("SELECT count(*) FROM assignments WHERE ticket_id = 5") == assigned  # no churn
+    timed = assignment.build(resources, interval_s=0.2)
+    async with running(projector.build(resources), timed):
+        async def rounds() -> bool:
+            return timed.full_replans >= 2
+
+        await wait_until(rounds, timeout=15, interval=0.05, what="the timer's full re-plans")
