@@ -2,6 +2,8 @@
 churn (assigned visits moved to another team) with and without the churn threshold.
 
     bench/route_live.py [--teams 10 --tickets 60 --arrivals 20 --seconds 0.3 --seed 3 --thresholds 0 10 60]
+    bench/route_live.py --full [--zones 15]
+        the scheduled full re-plan's cost: every zone planned in turn (cold), total wall time
 
 A zone of `--teams` teams around Shah Alam with `--tickets` open tickets is planned once; then `--arrivals`
 tickets arrive one by one and each arrival re-plans the zone warm-started from the previous plan, with every
@@ -70,6 +72,27 @@ def run(args: argparse.Namespace, threshold: float) -> tuple[list[float], list[i
     return times, moves
 
 
+def full(args: argparse.Namespace) -> None:
+    """Every zone planned in turn from scratch, as the scheduled full re-plan does (with the consumer's time rule)."""
+    from aiff.dispatch.routes import SECONDS_BASE, SECONDS_PER_VISIT
+
+    rng = random.Random(args.seed)
+    travel = HaversineTravel()
+    per_zone, total_visits = [], 0
+    for z in range(args.zones):
+        teams = [_team(z * 1000 + i, rng) for i in range(1, args.teams + 1)]
+        tickets = [_ticket(z * 1000 + i, rng) for i in range(1, args.tickets + 1)]
+        seconds = min(args.seconds, SECONDS_BASE + SECONDS_PER_VISIT * len(tickets))
+        started = time.perf_counter()
+        result = replan_zone(teams, tickets, None, NOW, freeze=timedelta(minutes=30), churn_threshold_minutes=10,
+                             seconds=seconds, travel=travel, current={})  # fmt: skip
+        changes(result, stored={}, holding={}, cleared={}, travel=travel, cause="bench")
+        per_zone.append(time.perf_counter() - started)
+        total_visits += sum(len(tp.visits) for tp in result.plan.teams.values())
+    print(f"full re-plan: {args.zones} zones x {args.teams} teams x {args.tickets} tickets in {sum(per_zone):.1f} s "
+          f"(per zone p50 {statistics.median(per_zone):.2f} s, max {max(per_zone):.2f} s); {total_visits} visits planned")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teams", type=int, default=10)
@@ -78,7 +101,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.0, 10.0, 60.0])
+    parser.add_argument("--full", action="store_true", help="time a full re-plan of --zones zones instead")
+    parser.add_argument("--zones", type=int, default=15)
     args = parser.parse_args()
+    if args.full:
+        full(args)
+        return
     print(f"zone: {args.teams} teams, {args.tickets} open tickets, {args.arrivals} arrivals, {args.seconds} s per solve")
     for threshold in args.thresholds:
         times, moves = run(args, threshold)
