@@ -178,3 +178,11 @@ def test_an_assigned_visit_left_out_goes_back_to_the_queue_unless_a_dispatcher_p
     out = changes(result, stored={}, holding=holding, cleared={}, travel=TRAVEL, cause="test")
     assert [u["ticket_id"] for u in out.unassigned] == [1]
     assert set(out.deferred) == {1}
+
+
+def test_a_move_dated_after_the_teams_current_day_waits_for_that_day() -> None:
+    tomorrow = [ticket_row(5, pinned=True, pinned_team=1, pinned_sequence=1, pinned_date=date(2026, 12, 2)), ticket_row(6)]
+    assert [v.ticket_id for v in build_inputs([team_row(1)], tomorrow, None, TUESDAY_9AM, FREEZE).visits] == ["6"]
+    wednesday = TUESDAY_9AM + timedelta(days=1)
+    inputs = build_inputs([team_row(1)], tomorrow, None, wednesday, FREEZE)
+    assert {v.ticket_id: (v.pinned_team, v.pinned_sequence) for v in inputs.visits} == {"5": ("1", 0), "6": (None, None)}

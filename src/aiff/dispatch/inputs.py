@@ -7,7 +7,7 @@
 - Fixed visits (never moved by a re-plan) form the head of their team's route, in order: the visit in
   progress, then the previous plan's visits that depart within the freeze horizon, then a dispatcher's move
   to a position (the visits before it in the previous plan are held in front of it). A pin without a
-  position keeps the visit on its team only.
+  position keeps the visit on its team only. A pin or move dated after its team's current day waits for it.
 """
 
 from __future__ import annotations
@@ -121,7 +121,9 @@ def build_inputs(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous:
     team (the no-churn alternative a re-plan is compared with)."""
     days = [d for d in (team_day(r, now) for r in team_rows) if d is not None]
     working = {d.team.id for d in days}
-    rows = {str(r["id"]): r for r in ticket_rows}
+    plan_date = {d.team.id: d.plan_date for d in days}
+    # a pin or move to a later day than its team's current one waits for that day
+    rows = {str(r["id"]): r for r in ticket_rows if not _later_day(r, plan_date)}
     heads: dict[str, list[str]] = {}
     fixed: dict[str, str] = {}
     for tid, r in rows.items():  # the visit in progress leads its team's day
@@ -161,6 +163,13 @@ def build_inputs(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous:
             team = str(r["assigned_team"])
         visits.append(visit_of(r, now, team, seq))
     return Inputs(days, visits, fixed)
+
+
+def _later_day(row: Row, plan_date: Mapping[str, date]) -> bool:
+    pinned_date, team = row.get("pinned_date"), row.get("pinned_team")
+    if not row.get("pinned") or pinned_date is None or team is None or str(team) not in plan_date:
+        return False
+    return pinned_date > plan_date[str(team)]
 
 
 def _holds(row: Row, team: str) -> bool:

@@ -19,7 +19,7 @@ FROM teams tm LEFT JOIN team_positions p ON p.team_id = tm.id WHERE tm.zone = AN
 _TICKETS = """SELECT * FROM (
   SELECT t.id, t.zone, t.latitude, t.longitude, t.priority, coalesce(t.category, e.suggested_category) AS skill,
          t.due_date, t.window_start, t.window_end, t.service_minutes, t.status, t.started_at, t.assigned_team,
-         t.pinned, t.pinned_team, t.pinned_sequence,
+         t.pinned, t.pinned_team, t.pinned_sequence, t.pinned_date,
          coalesce(pt.zone, at.zone, t.zone) AS owner_zone, z.assignment_mode
   FROM tickets t LEFT JOIN ticket_enrichments e ON e.ticket_id = t.id
   LEFT JOIN teams pt ON pt.id = t.pinned_team LEFT JOIN teams at ON at.id = t.assigned_team
