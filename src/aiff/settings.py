@@ -92,6 +92,9 @@ class Settings(BaseSettings):
         description="Logs of `aiff api` and `aiff worker`: JSON lines or plain text; auto = text when stderr is a terminal.",
     )
     worker_metrics_port: int = Field(9108, alias="AIFF_WORKER_METRICS_PORT", description="0 disables the workers' /metrics.")
+    worker_metrics_host: str = Field(
+        "127.0.0.1", alias="AIFF_WORKER_METRICS_HOST", description="Address of the workers' /metrics (0.0.0.0 in containers)."
+    )
     projector_batch_size: int = Field(5000, alias="AIFF_PROJECTOR_BATCH_SIZE", ge=1)
     projector_batch_timeout_ms: int = Field(50, alias="AIFF_PROJECTOR_BATCH_TIMEOUT_MS", ge=1)
     projector_window_ms: int = Field(

@@ -34,6 +34,7 @@ from aiff.events.plans import PlanUpdated
 from aiff.events.producer import EventPublisher
 from aiff.events.teams import team_event
 from aiff.events.tickets import AssignmentDeferred, TicketAssigned, TicketUnassigned, ticket_event
+from aiff.metrics import observe_plan
 from aiff.projections import engine_queries as q
 from aiff.projections.projector import Record, Rejected
 from aiff.settings import Settings
@@ -206,6 +207,7 @@ class AssignmentEngine:
         return self._event(AssignmentDeferred, data, d.cause)
 
     def _decisions(self, plan: Plan, cause: Envelope | None, tickets: list[TicketSpec], replaces: dict[int, int] | None = None) -> list[Envelope | _Deferral]:
+        observe_plan(plan)  # metrics hook (aiff.metrics)
         out: list[Envelope | _Deferral] = []
         for d in plan.decisions:
             if d.team_id is None:
