@@ -114,7 +114,14 @@ async def test_created_tickets_get_planned_pins_hold_moves_land_and_a_rebuild_gi
     assert rebuilt == live
 
 
+def _decisions() -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("aiff_assignment_decisions_total", {"strategy": "routes", "outcome": "assigned"}) or 0.0
+
+
 async def test_a_team_going_offline_has_its_visits_replanned_elsewhere(resources: Resources) -> None:
+    counted = _decisions()
     await resources.publisher.publish_many([team(1, "Selangor", 5), team(2, "Selangor", 5)])
     async with running_engine(resources):
         await resources.publisher.publish_many([ticket(i, "Selangor") for i in range(1, 5)])
@@ -128,6 +135,7 @@ async def test_a_team_going_offline_has_its_visits_replanned_elsewhere(resources
     assert all(r["status"] == "assigned" and r["assigned_team"] == 3 - busy for r in rows)
     assert await plan_of(resources, busy) == []
     assert sorted(await plan_of(resources, 3 - busy)) == [1, 2, 3, 4]
+    assert _decisions() - counted >= 4 + sum(1 for t in held.values() if t == busy)  # the metrics hook counts routes too
     await invariants(resources)
 
 

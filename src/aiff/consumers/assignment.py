@@ -34,7 +34,7 @@ from aiff.events.plans import PlanUpdated
 from aiff.events.producer import EventPublisher
 from aiff.events.teams import team_event
 from aiff.events.tickets import AssignmentDeferred, TicketAssigned, TicketUnassigned, ticket_event
-from aiff.metrics import observe_plan
+from aiff.metrics import ASSIGNMENT_DECISIONS, PLAN_SOLVE_SECONDS, observe_plan
 from aiff.projections import engine_queries as q
 from aiff.projections.projector import Record, Rejected
 from aiff.settings import Settings
@@ -162,6 +162,10 @@ class AssignmentEngine:
         out += [self._event(TicketAssigned, d, cause) for d in found.assigned]
         out += [self._team_event(PlanUpdated, d, cause) for d in found.plans]
         out += [_Deferral(t, "routes", reason, cause, code) for t, (reason, code) in found.deferred.items()]
+        # metrics (aiff.metrics): the same series as the other strategies, one observation per re-plan
+        ASSIGNMENT_DECISIONS.labels("routes", "assigned").inc(len(found.assigned))
+        ASSIGNMENT_DECISIONS.labels("routes", "deferred").inc(len(found.deferred))
+        PLAN_SOLVE_SECONDS.labels("routes").observe(time.perf_counter() - started)
         log.info("assignment: re-planned %d zones in %.2fs: %d plans, %d assigned, %d unassigned", len(zones),
                  time.perf_counter() - started, len(found.plans), len(found.assigned), len(found.unassigned))  # fmt: skip
         return out
