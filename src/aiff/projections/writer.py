@@ -35,7 +35,7 @@ PLAN_COLUMNS = (
 )  # fmt: skip
 VISIT_COLUMNS = (
     "team_id", "plan_date", "ticket_id", "sequence", "eta", "planned_start", "planned_end", "travel_minutes",
-    "travel_km", "pinned",
+    "travel_km", "pinned", "explanation",
 )  # fmt: skip
 HISTORY_COLUMNS = (
     "event_id", "entity_type", "entity_id", "type", "time", "source", "correlation_id", "topic", "partition",
@@ -204,7 +204,7 @@ async def _write_routes(conn: asyncpg.Connection, state: BatchState) -> None:
         )
         visits = [v for k in keys for v in state.plan_visits.get(k, ())]
         if visits:
-            await conn.copy_records_to_table("plan_visits", records=_records(visits, VISIT_COLUMNS), columns=VISIT_COLUMNS)
+            await conn.copy_records_to_table("plan_visits", records=_records(visits, VISIT_COLUMNS, frozenset({"explanation"})), columns=VISIT_COLUMNS)
 
 
 async def _bump_sequence(conn: asyncpg.Connection, sequence: str, seen_id: int, api_range: range) -> None:
