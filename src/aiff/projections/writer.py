@@ -118,6 +118,8 @@ async def load_state(
     if new_numbers:
         rows = await conn.fetch("SELECT ticket_number FROM tickets WHERE ticket_number = ANY($1::text[])", list(new_numbers))
         state.taken_numbers = {r["ticket_number"] for r in rows}
+    # A ticket's stored team too: a pin naming no team pins the ticket to it, and the fold checks it exists.
+    team_ids = set(team_ids) | {t["assigned_team"] for t in state.tickets.values() if t.get("assigned_team") is not None}
     if team_ids:
         for r in await conn.fetch(f"SELECT {', '.join(TEAM_COLUMNS)} FROM teams WHERE id = ANY($1::int[])", list(team_ids)):
             row = dict(r)
