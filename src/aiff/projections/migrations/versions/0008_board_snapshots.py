@@ -5,13 +5,13 @@ event up to `at`, stored compressed; an answer `as_of` an instant loads the late
 folds the events after it from `event_history`, read in event-time order (hence the index on `time`).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
