@@ -20,7 +20,8 @@ from datetime import timedelta
 
 from aiff.planning import LunchBreak, Plan, Team, Visit, plan
 from aiff.simulation.policies import Policy
-from aiff.simulation.world import DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX_OVERTIME, MIN, SHIFT_END, at
+from aiff.simulation.world import (DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX_OVERTIME, MIN, SHIFT_END, SHIFT_START,
+                                   at)
 
 PIN_MINUTES = 30
 
@@ -29,6 +30,7 @@ class Routes(Policy):
     def __init__(self, config) -> None:
         self.config = config
         self.plans: dict[str, tuple[int, Plan]] = {}  # zone -> (day, plan)
+        self.home: dict[str, str] = {}  # ticket -> the zone that plans it (see `_homes`)
 
     def next_job(self, sim, team, now: int) -> str | None:
         for tid in team.queue:  # planned order; skip what can no longer be done today
@@ -40,8 +42,30 @@ class Routes(Policy):
         super().day_start(sim, now)
         self.plans.clear()
 
+    def _homes(self, sim) -> set[str]:
+        """Each open ticket is planned by the zone of the nearest (from base, by drive time) working team with
+        its skill - its own zone unless that zone has no such team (none at all, or the one fell ill), so a
+        ticket is never stranded where nobody can serve it. Returns the zones whose tickets changed."""
+        able: dict[str, list] = {}
+        for t in sim.teams:
+            if t.ill_at is None:
+                for s in t.skills:
+                    able.setdefault(s, []).append(t)
+        changed = set()
+        for tid in sim.open:
+            tk = sim.tickets[tid]
+            own = [t for t in able.get(tk.skill, ()) if t.zone == tk.zone]
+            pool = own or able.get(tk.skill, ())
+            zone = tk.zone if not pool else min(pool, key=lambda t: (sim.travel.seconds[t.base, sim.loc[tid]], t.id)).zone
+            if self.home.get(tid) != zone:
+                changed.update(z for z in (self.home.get(tid), zone) if z is not None)
+                self.home[tid] = zone
+            if tk.zone in sim.dirty:
+                changed.add(zone)
+        return changed
+
     def decide(self, sim, now: int):
-        zones = sorted(sim.dirty)
+        zones = sorted(sim.dirty | self._homes(sim))
         sim.dirty.clear()
         times = []
         for zone in zones:
@@ -68,8 +92,17 @@ class Routes(Policy):
                 lunch = LunchBreak(at(early), at(late), timedelta(seconds=LUNCH))
             out.append(Team(id=str(t.id), skills=t.skills, shift_start=at(avail), shift_end=at(day * DAY + SHIFT_END),
                             start=sim.point(t.pos), end=sim.point(t.base), lunch=lunch,
-                            max_overtime=timedelta(seconds=MAX_OVERTIME)))
+                            max_overtime=timedelta(seconds=MAX_OVERTIME), later_shifts=self._later(day)))
         return out
+
+    def _later(self, day: int) -> tuple:
+        """08:00-17:00 on the next working days of the horizon (the planner deducts the lunch)."""
+        out, d = [], day + 1
+        while len(out) < self.config.horizon_days - 1:
+            if d % 7 != 6:
+                out.append((at(d * DAY + SHIFT_START), at(d * DAY + SHIFT_END)))
+            d += 1
+        return tuple(out)
 
     def _visits(self, sim, zone: str, now: int, previous: Plan | None) -> list[Visit]:
         day = now // DAY
@@ -83,10 +116,10 @@ class Routes(Policy):
         out = []
         for tid in sorted(sim.open):
             tk = sim.tickets[tid]
-            if tk.zone != zone or sim.status[tid] not in ("open", "queued"):
+            if self.home.get(tid, tk.zone) != zone or sim.status[tid] not in ("open", "queued"):
                 continue
             w = sim.window.get(tid)
-            if w is not None and (w[0] // DAY != day or w[1] < now):
+            if w is not None and (w[1] < now or (self.config.horizon_days <= 1 and w[0] // DAY != day)):
                 continue
             team = pinned.get(tid)
             if team is not None and int(team) != sim.team_of.get(tid):
@@ -110,7 +143,7 @@ class Routes(Policy):
                       iterations=self.config.plan_iterations, previous=previous)
         self.plans[zone] = (now // DAY, result)
         planned = set()
-        for tp in result.teams.values():
+        for tp in result.teams.values():  # today's routes; visits planned on a later day stay in the pool
             team = sim.team(int(tp.team_id))
             order = [v.ticket_id for v in tp.visits]
             for tid in order:
