@@ -19,11 +19,12 @@ import time
 from datetime import timedelta
 
 from aiff.planning import LunchBreak, Plan, Team, Visit, plan
-from aiff.simulation.policies import Policy
+from aiff.simulation.policies import MAX_KM, Policy
 from aiff.simulation.world import (DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX_OVERTIME, MIN, SHIFT_END, SHIFT_START,
                                    at)
 
 PIN_MINUTES = 30
+URGENT = ("critical", "high")
 
 
 class Routes(Policy):
@@ -31,6 +32,7 @@ class Routes(Policy):
         self.config = config
         self.plans: dict[str, tuple[int, Plan]] = {}  # zone -> (day, plan)
         self.home: dict[str, str] = {}  # ticket -> the zone that plans it (see `_homes`)
+        self.borrowed: dict[str, int] = {}  # urgent ticket -> the idle team of another plan that took it
 
     def next_job(self, sim, team, now: int) -> str | None:
         for tid in team.queue:  # planned order; skip what can no longer be done today
@@ -72,7 +74,42 @@ class Routes(Policy):
             t0 = time.perf_counter()
             if self._replan(sim, zone, now):
                 times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        if self._borrow(sim, now):
+            times.append(time.perf_counter() - t0)
         return times
+
+    def _borrow(self, sim, now: int) -> bool:
+        """Cross-zone help for urgent work: a critical or high ticket that no plan serves today goes to the
+        nearest IDLE team (nothing left to do in its own plan right now) of any zone that can finish it by its
+        due time; the ticket stays at the head of that team's queue until started."""
+        for tid in [t for t, team in self.borrowed.items() if sim.status.get(t) != "queued" or sim.team_of.get(t) != team]:
+            del self.borrowed[tid]
+        idle = [t for t in sim.free_teams(now) if not t.queue]
+        urgent = sorted((tid for tid in sim.open if sim.status[tid] == "open"
+                         and sim.tickets[tid].priority in URGENT and sim.tickets[tid].due > now),
+                        key=lambda x: (sim.tickets[x].due, x))
+        changed = False
+        for tid in urgent:
+            best = None
+            for team in idle:
+                start = sim.feasible(team, tid, now)
+                if start is None or start + sim.tickets[tid].median > sim.tickets[tid].due:
+                    continue
+                if sim.travel.metres[team.pos, sim.loc[tid]] > MAX_KM * 1000:
+                    continue
+                d = sim.travel.seconds[team.pos, sim.loc[tid]]
+                if best is None or d < best[0]:
+                    best = (d, team)
+            if best is not None:
+                team = best[1]
+                sim.assign(tid, team)
+                team.queue = [tid] + [q for q in team.queue if q != tid]
+                self.borrowed[tid] = team.id
+                idle.remove(team)
+                sim.dirty.add(team.zone)
+                changed = True
+        return changed
 
     def _teams(self, sim, zone: str, now: int) -> list[Team]:
         day = now // DAY
@@ -116,7 +153,7 @@ class Routes(Policy):
         out = []
         for tid in sorted(sim.open):
             tk = sim.tickets[tid]
-            if self.home.get(tid, tk.zone) != zone or sim.status[tid] not in ("open", "queued"):
+            if self.home.get(tid, tk.zone) != zone or sim.status[tid] not in ("open", "queued") or tid in self.borrowed:
                 continue
             w = sim.window.get(tid)
             if w is not None and (w[1] < now or (self.config.horizon_days <= 1 and w[0] // DAY != day)):
@@ -148,7 +185,7 @@ class Routes(Policy):
             order = [v.ticket_id for v in tp.visits]
             for tid in order:
                 sim.assign(tid, team)
-            team.queue = order
+            team.queue = [t for t in team.queue if self.borrowed.get(t) == team.id] + order
             planned.update(order)
         for v in visits:
             if v.ticket_id not in planned:
