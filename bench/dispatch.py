@@ -81,6 +81,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=SimConfig.seed)
     ap.add_argument("--tick-minutes", type=int, default=SimConfig.tick_minutes)
     ap.add_argument("--plan-iterations", type=int, default=SimConfig.plan_iterations)
+    ap.add_argument("--horizon-days", type=int, default=SimConfig.horizon_days, help="routes: working days planned ahead")
     ap.add_argument("--strategy", action="append", help="strategy to run (repeatable; default all)")
     ap.add_argument("--replan-scale", action="store_true")
     ap.add_argument("--incremental-seconds", type=float, default=0.2)
@@ -91,7 +92,8 @@ def main() -> None:
         replan_scale(args.seed, args.incremental_seconds, args.full_budget, args.events)
         return
     config = SimConfig(days=args.days, teams=args.teams, tickets_per_day=args.tickets_per_day, seed=args.seed,
-                       tick_minutes=args.tick_minutes, plan_iterations=args.plan_iterations)
+                       tick_minutes=args.tick_minutes, plan_iterations=args.plan_iterations,
+                       horizon_days=args.horizon_days)
     from aiff.simulation.policies import STRATEGIES
 
     print(render(run_all(config, tuple(args.strategy or STRATEGIES))))
