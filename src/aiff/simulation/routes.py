@@ -66,9 +66,19 @@ class Routes(Policy):
                 changed.add(zone)
         return changed
 
+    reactive = True  # called on every arrival and free team; re-plans on ticks and on urgent arrivals only
+
     def decide(self, sim, now: int):
-        zones = sorted(sim.dirty | self._homes(sim))
-        sim.dirty.clear()
+        tick = now % (self.config.tick_minutes * MIN) == 0
+        changed = self._homes(sim)
+        if tick:
+            zones = sorted(sim.dirty | changed)
+            sim.dirty.clear()
+        else:  # between ticks: only the zones an urgent ticket just arrived in; the rest waits for the tick
+            sim.dirty |= changed
+            zones = sorted({self.home[tid] for tid in sim.open if sim.tickets[tid].arrive == now
+                            and sim.tickets[tid].priority in URGENT and tid in self.home})
+            sim.dirty -= set(zones)
         times = []
         for zone in zones:
             t0 = time.perf_counter()
