@@ -25,6 +25,7 @@ from aiff.simulation.world import (DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX
 
 PIN_MINUTES = 30
 URGENT = ("critical", "high")
+SPILL_ROUNDS = 2
 
 
 class Routes(Policy):
@@ -33,6 +34,8 @@ class Routes(Policy):
         self.plans: dict[str, tuple[int, Plan]] = {}  # zone -> (day, plan)
         self.home: dict[str, str] = {}  # ticket -> the zone that plans it (see `_homes`)
         self.borrowed: dict[str, int] = {}  # urgent ticket -> the idle team of another plan that took it
+        self.moved: dict[str, list[str]] = {}  # urgent ticket -> zones tried so far (see `_spill`)
+        self.exhausted: set[str] = set()  # urgent tickets no zone within reach could serve on time
 
     def next_job(self, sim, team, now: int) -> str | None:
         for tid in team.queue:  # planned order; skip what can no longer be done today
@@ -59,6 +62,8 @@ class Routes(Policy):
             own = [t for t in able.get(tk.skill, ()) if t.zone == tk.zone]
             pool = own or able.get(tk.skill, ())
             zone = tk.zone if not pool else min(pool, key=lambda t: (sim.travel.seconds[t.base, sim.loc[tid]], t.id)).zone
+            if tid in self.moved:
+                zone = self.moved[tid][-1]
             if self.home.get(tid) != zone:
                 changed.update(z for z in (self.home.get(tid), zone) if z is not None)
                 self.home[tid] = zone
@@ -80,22 +85,71 @@ class Routes(Policy):
                             and sim.tickets[tid].priority in URGENT and tid in self.home})
             sim.dirty -= set(zones)
         times = []
-        for zone in zones:
-            t0 = time.perf_counter()
-            if self._replan(sim, zone, now):
-                times.append(time.perf_counter() - t0)
+        for _ in range(SPILL_ROUNDS + 1):
+            for zone in zones:
+                t0 = time.perf_counter()
+                if self._replan(sim, zone, now):
+                    times.append(time.perf_counter() - t0)
+            zones = sorted(self._spill(sim, zones, now))
+            if not zones:
+                break
         t0 = time.perf_counter()
         if self._borrow(sim, now):
             times.append(time.perf_counter() - t0)
         return times
 
+    def _spill(self, sim, zones: list[str], now: int) -> set[str]:
+        """Cross-zone help, planned: a critical or high ticket that its zone's plan does not serve on time
+        today, but that could still be on time, is handed to the zone of the next-nearest team with its skill
+        (within MAX_KM, each zone tried once); the zones it went to are re-planned in the same decision."""
+        out = set()
+        for zone in zones:
+            entry = self.plans.get(zone)
+            if entry is None:
+                continue
+            p = entry[1]
+            for tid in [v for v in sim.open if self.home.get(v) == zone]:
+                tk = sim.tickets[tid]
+                if tk.priority not in URGENT or tk.due < now + tk.median or sim.status[tid] not in ("open", "queued"):
+                    continue
+                pv = p.visit(tid)
+                if pv is not None and pv.day == 0 and pv.on_time:
+                    continue
+                if tid in self.exhausted:
+                    continue
+                tried = self.moved.setdefault(tid, [zone])
+                nxt = self._next_zone(sim, tid, tried)
+                if nxt is None:  # no zone serves it on time: back to where it is nearest, for good
+                    self.exhausted.add(tid)
+                    del self.moved[tid]
+                    continue
+                tried.append(nxt)
+                self.home[tid] = nxt
+                out.add(nxt)
+        return out
+
+    def _next_zone(self, sim, tid: str, tried: list[str]) -> str | None:
+        tk = sim.tickets[tid]
+        best = None
+        for t in sim.teams:
+            if t.ill_at is not None or tk.skill not in t.skills or t.zone in tried:
+                continue
+            if sim.travel.metres[t.base, sim.loc[tid]] > MAX_KM * 1000:
+                continue
+            d = sim.travel.seconds[t.base, sim.loc[tid]]
+            if best is None or d < best[0]:
+                best = (d, t.zone)
+        return None if best is None else best[1]
+
     def _borrow(self, sim, now: int) -> bool:
-        """Cross-zone help for urgent work: a critical or high ticket that no plan serves today goes to the
-        nearest IDLE team (nothing left to do in its own plan right now) of any zone that can finish it by its
-        due time; the ticket stays at the head of that team's queue until started."""
+        """Urgent work first: a critical or high ticket that no plan serves today goes to the nearest team of
+        any zone that is free right now (between jobs, its next planned visit not itself urgent) and can
+        finish it by its due time - what a dispatcher does for a ticket the plan cannot make on time. The
+        ticket goes to the head of that team's queue; the team's zone is re-planned around it."""
         for tid in [t for t, team in self.borrowed.items() if sim.status.get(t) != "queued" or sim.team_of.get(t) != team]:
             del self.borrowed[tid]
-        idle = [t for t in sim.free_teams(now) if not t.queue]
+        idle = [t for t in sim.free_teams(now)
+                if not any(sim.tickets[q].priority in URGENT for q in t.queue[:1])]
         urgent = sorted((tid for tid in sim.open if sim.status[tid] == "open"
                          and sim.tickets[tid].priority in URGENT and sim.tickets[tid].due > now),
                         key=lambda x: (sim.tickets[x].due, x))
