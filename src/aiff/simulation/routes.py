@@ -141,6 +141,14 @@ class Routes(Policy):
                 best = (d, t.zone)
         return None if best is None else best[1]
 
+    def _on_time_today(self, sim, tid: str) -> bool:
+        """Queued on a team whose plan finishes it by its due time today."""
+        if sim.status[tid] != "queued":
+            return False
+        entry = self.plans.get(self.home.get(tid, sim.tickets[tid].zone))
+        v = None if entry is None else entry[1].visit(tid)
+        return v is not None and v.day == 0 and bool(v.on_time)
+
     def _borrow(self, sim, now: int) -> bool:
         """Urgent work first: a critical or high ticket that no plan serves today goes to the nearest team of
         any zone that is free right now (between jobs, its next planned visit not itself urgent) and can
@@ -150,8 +158,8 @@ class Routes(Policy):
             del self.borrowed[tid]
         idle = [t for t in sim.free_teams(now)
                 if not any(sim.tickets[q].priority in URGENT for q in t.queue[:1])]
-        urgent = sorted((tid for tid in sim.open if sim.status[tid] == "open"
-                         and sim.tickets[tid].priority in URGENT and sim.tickets[tid].due > now),
+        urgent = sorted((tid for tid in sim.open if sim.tickets[tid].priority in URGENT and sim.tickets[tid].due > now
+                         and tid not in self.borrowed and not self._on_time_today(sim, tid)),
                         key=lambda x: (sim.tickets[x].due, x))
         changed = False
         for tid in urgent:
