@@ -225,7 +225,7 @@ def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs:
             continue  # the window has passed or lies beyond every shift: left unserved with its reason
         service = int(v.service.total_seconds())
         loc = inst.visit_loc[v.ticket_id]
-        aim = None if v.due is None else inst.secs(v.due) - int(service * (1 + costs.due_margin))
+        aim = None if v.due is None else inst.secs(v.due) - int(service * (1 + costs.margin(v.priority)))
         copies = _copies(v, early, late, aim, costs)
         if today is not None and early <= today < late and v.pinned_team is None:
             copies = _today_first(copies, today, costs.today_bonus.get(v.priority, costs.today_bonus["medium"]))

@@ -15,8 +15,9 @@ serving it is worth in drive seconds:
   SERVE x LATE_FLOOR). Lateness is thus priced per minute, rounded up to the tier;
 - the weights make priority dominate: an on-time critical (or high) visit is worth more than several
   medium or low ones, whose SLAs (3 and 7 days) the multi-day horizon can meet on a later day;
-- the on-time copy aims at finishing DUE_MARGIN x service before the due time (jobs run long: the service
-  time is a median), so a plan counted on time stays on time when a job overruns;
+- the on-time copy aims at finishing DUE_MARGIN[priority] x service before the due time (jobs run long:
+  the service time is a median), so a plan counted on time stays on time when a job overruns (no margin
+  for critical: a 4 h SLA has no room for it);
 - with a multi-day horizon, serving a visit today is worth TODAY_BONUS[priority] more than on a later day
   (one more copy whose latest start is the end of today's shifts): work is not put off for nothing;
 - a second of overtime costs OVERTIME_COST seconds of driving;
@@ -37,7 +38,9 @@ ON_TIME_BONUS = {"low": HOUR // 2, "medium": HOUR, "high": 12 * HOUR, "critical"
 LATE_PER_HOUR = {"low": 0.05, "medium": 0.1, "high": 0.5, "critical": 1.0}  # drive hours per hour late
 LATE_TIERS = (HOUR, 4 * HOUR, 24 * HOUR)  # seconds of lateness bounding each late copy
 LATE_FLOOR = 0.25
-DUE_MARGIN = 0.5  # aim to finish by due - DUE_MARGIN x service: slack for a job that runs long
+# Aim to finish by due - DUE_MARGIN x service: slack for a job that runs long. None for critical: its 4 h
+# SLA leaves no room for slack, the plan has to send someone at once whatever the margin.
+DUE_MARGIN = {"low": 0.5, "medium": 0.5, "high": 0.5, "critical": 0.0}
 TODAY_BONUS = {"low": HOUR // 4, "medium": HOUR // 2, "high": 2 * HOUR, "critical": 4 * HOUR}
 OVERTIME_COST = 2
 CHURN_COST = 15 * 60
@@ -54,7 +57,7 @@ class Costs:
     late_tiers: tuple[int, ...] = LATE_TIERS
     late_floor: float = LATE_FLOOR
     today_bonus: dict[str, int] = field(default_factory=lambda: dict(TODAY_BONUS))
-    due_margin: float = DUE_MARGIN
+    due_margin: dict[str, float] = field(default_factory=lambda: dict(DUE_MARGIN))
     churn_cost: int = CHURN_COST  # 0 = a re-plan may move any unpinned visit freely
 
     def serve(self, priority: str) -> int:
@@ -68,3 +71,6 @@ class Costs:
         serve = self.serve(priority)
         rate = self.late_per_hour.get(priority, self.late_per_hour["medium"])
         return max(int(serve - rate * lateness), int(serve * self.late_floor), 1)
+
+    def margin(self, priority: str) -> float:
+        return self.due_margin.get(priority, self.due_margin["medium"])

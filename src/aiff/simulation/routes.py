@@ -86,11 +86,13 @@ class Routes(Policy):
             sim.dirty -= set(zones)
         times = []
         for _ in range(SPILL_ROUNDS + 1):
+            planned = []
             for zone in zones:
                 t0 = time.perf_counter()
                 if self._replan(sim, zone, now):
                     times.append(time.perf_counter() - t0)
-            zones = sorted(self._spill(sim, zones, now))
+                    planned.append(zone)
+            zones = sorted(self._spill(sim, planned, now))  # only plans made now say who is left out
             if not zones:
                 break
         t0 = time.perf_counter()
