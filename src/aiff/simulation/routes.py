@@ -35,6 +35,7 @@ class Routes(Policy):
         self.home: dict[str, str] = {}  # ticket -> the zone that plans it (see `_homes`)
         self.borrowed: dict[str, int] = {}  # urgent ticket -> the idle team of another plan that took it
         self.moved: dict[str, list[str]] = {}  # urgent ticket -> zones tried so far (see `_spill`)
+        self.made: dict[str, int] = {}  # zone -> when its plan was made
         self.exhausted: set[str] = set()  # urgent tickets no zone within reach could serve on time
 
     def next_job(self, sim, team, now: int) -> str | None:
@@ -247,12 +248,14 @@ class Routes(Policy):
             return False
         prev = self.plans.get(zone)
         previous = prev[1] if prev is not None and prev[0] == now // DAY else None
-        visits = self._visits(sim, zone, now, previous)
+        # pins come from a plan the teams have been following, not one made earlier in this same decision
+        visits = self._visits(sim, zone, now, previous if self.made.get(zone) != now else None)
         if not visits and previous is None:
             return False
         result = plan(teams, visits, travel=sim.travel, now=at(now), seed=self.config.seed,
                       iterations=self.config.plan_iterations, previous=previous)
         self.plans[zone] = (now // DAY, result)
+        self.made[zone] = now
         planned = set()
         for tp in result.teams.values():  # today's routes; visits planned on a later day stay in the pool
             team = sim.team(int(tp.team_id))
