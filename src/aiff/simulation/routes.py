@@ -1,16 +1,26 @@
-"""The `routes` strategy: the planner core re-plans each zone's day; teams follow their planned routes.
+"""The `routes` strategy: the planner core re-plans each zone's days; teams follow their planned routes.
 
 Per zone (the decomposition: a zone's teams plan that zone's visits; aiff.planning.decompose splits big
-zones further for the scale bench), on a decision tick with changes in the zone:
+zones further for the scale bench), on a decision tick with changes in the zone, and at once for the zone
+of a critical or high arrival:
 
 - teams = the zone's teams on shift, each available where and when its current job is planned to end
   (category median - the planner does not know the true duration), its lunch still to take (window
-  12:00-14:00, or from when it is free if later), home = base, max overtime 1 h;
-- visits = the zone's open and queued tickets whose customer window (if any) is today, service = median;
-- pinned: a team's planned next visit when it departs within PIN_MINUTES (sequence 0, never moved);
-- warm start: the zone's previous plan of the same day; the search runs a fixed number of PyVRP
-  iterations, so a run is reproducible;
-- afterwards each team's queue is its planned order; visits the plan leaves out go back to the pool.
+  12:00-14:00, or from when it is free if later), home = base, max overtime 1 h, and its 08:00-17:00
+  shifts on the next working days of the horizon (`SimConfig.horizon_days`, default 3);
+- visits = the open and queued tickets the zone plans (`_homes`: the zone of the nearest team with the
+  skill - the ticket's own zone unless nobody there has it) whose customer window (if any) lies in the
+  horizon, service = median;
+- pinned: a team's planned next visit when it departs within PIN_MINUTES (sequence 0, never moved), from
+  a plan the teams have been following (not one made earlier in the same decision);
+- warm start: the zone's previous plan of the same day, with the planner's churn threshold; the search
+  runs a fixed number of PyVRP iterations, so a run is reproducible;
+- afterwards each team's queue is today's planned order; visits planned for a later day or left out stay
+  in the pool.
+
+Urgent work gets cross-zone help, as a dispatcher would give it: a critical or high ticket its zone's plan
+does not finish on time today spills to the plan of the zone with the next-nearest capable team
+(`_spill`), and one no plan makes on time goes to the nearest free team of any zone that can (`_borrow`).
 """
 
 from __future__ import annotations
