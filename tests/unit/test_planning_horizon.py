@@ -112,3 +112,20 @@ def test_a_pinned_visit_never_moves_on_a_replan():
     first = plan([far, near], [v], now=at(8), seconds=0.2)
     again = plan([far, near], [v], now=at(8), seconds=0.3, previous=first, costs=Costs(churn_cost=0))
     assert first.team_of("V") == again.team_of("V") == "FAR"
+
+
+def test_a_due_time_becomes_copies_worth_less_the_later_they_finish():
+    from aiff.planning.build import build
+    from aiff.planning.travel import HaversineTravel
+
+    v = Visit("V", Point(3.11, 101.61), "fiber", timedelta(hours=1), "high", due=at(12))
+    inst = build(with_horizon([team()], 3), [v], HaversineTravel(), at(8), Costs())
+    copies = [c for c in inst.pyvrp_clients if c.name == "V"]
+    lates = [c.tw_late for c in copies]
+    prizes = [c.prize for c in copies]
+    assert lates == sorted(lates) and len(set(lates)) == len(lates)
+    assert prizes == sorted(prizes, reverse=True)
+    assert len(inst.groups) == 1 and len(copies) >= 4  # on time, late tiers, today, later days
+    # the on-time copy aims at due - 1.5 x service (slack for overruns): latest start 10:30
+    assert lates[0] == int((at(10, 30) - at(8)).total_seconds())
+    assert prizes[0] == Costs().serve("high") + Costs().bonus("high") + Costs().today_bonus["high"]
