@@ -15,7 +15,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from aiff.planning import LunchBreak, Point, Team, Visit
+from aiff.planning import Costs, LunchBreak, Point, Team, Visit
+from aiff.planning.costs import CHURN_COST
 from aiff.planning.decompose import Decomposed
 from aiff.simulation import arrivals
 from aiff.simulation.engine import SimConfig
@@ -41,7 +42,7 @@ def _world(seed: int, n_teams: int, n_visits: int) -> tuple[list[Team], list[Vis
 def replan_scale(seed: int, incremental_seconds: float, full_budget: float, events: int) -> None:
     now = at(SHIFT_START)
     teams, visits, spare = _world(seed, 150, 1000)
-    d = Decomposed(teams, max_teams=10, seconds=incremental_seconds, seed=seed)
+    d = Decomposed(teams, max_teams=10, seconds=incremental_seconds, seed=seed, costs=Costs(churn_cost=CHURN_COST))
     d.add(visits)
     t0 = time.perf_counter()
     d.plan_all(now)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from aiff.planning import Costs, Point, Team, Visit, plan
+from aiff.planning.costs import CHURN_COST
 from aiff.planning.horizon import next_shifts, with_horizon
 
 MYT = timezone(timedelta(hours=8))
@@ -101,7 +102,7 @@ def test_a_replan_moves_a_visit_when_that_saves_more_than_the_threshold():
     v = Visit("V", Point(3.11, 101.61), "fiber", timedelta(minutes=30), "medium")
     forced = plan([far, near], [replace(v, pinned_team="FAR")], now=at(8), seconds=0.2)
     assert forced.team_of("V") == "FAR"
-    again = plan([far, near], [v], now=at(8), seconds=0.4, previous=forced)
+    again = plan([far, near], [v], now=at(8), seconds=0.4, previous=forced, costs=Costs(churn_cost=CHURN_COST))
     assert again.team_of("V") == "NEAR" and again.stats["moved"] == 1
 
 

@@ -21,8 +21,8 @@ serving it is worth in drive seconds:
 - with a multi-day horizon, serving a visit today is worth TODAY_BONUS[priority] more than on a later day
   (one more copy whose latest start is the end of today's shifts): work is not put off for nothing;
 - a second of overtime costs OVERTIME_COST seconds of driving;
-- a re-plan moves a visit planned on one team to another only when that saves more than CHURN_COST per
-  moved visit (see aiff.planning.solver);
+- with `churn_cost` set (the simulation uses CHURN_COST), a re-plan moves a visit planned on one team to
+  another only when that saves more than churn_cost per moved visit (see aiff.planning.solver);
 - a visit pinned to a team is worth PINNED_PRIZE, more than any route could cost, so it is dropped only
   when that team cannot fit it at all.
 """
@@ -58,7 +58,9 @@ class Costs:
     late_floor: float = LATE_FLOOR
     today_bonus: dict[str, int] = field(default_factory=lambda: dict(TODAY_BONUS))
     due_margin: dict[str, float] = field(default_factory=lambda: dict(DUE_MARGIN))
-    churn_cost: int = CHURN_COST  # 0 = a re-plan may move any unpinned visit freely
+    # Per moved visit on a re-plan; 0 (the default, what callers with their own churn rule get) = one free
+    # solve. CHURN_COST is what the simulation uses.
+    churn_cost: int = 0
 
     def serve(self, priority: str) -> int:
         return self.serve_prize.get(priority, self.serve_prize["medium"])

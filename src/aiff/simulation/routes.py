@@ -28,7 +28,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from aiff.planning import LunchBreak, Plan, Team, Visit, plan
+from aiff.planning import Costs, LunchBreak, Plan, Team, Visit, plan
+from aiff.planning.costs import CHURN_COST
 from aiff.simulation.policies import MAX_KM, Policy
 from aiff.simulation.world import (DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX_OVERTIME, MIN, SHIFT_END, SHIFT_START,
                                    at)
@@ -36,6 +37,7 @@ from aiff.simulation.world import (DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX
 PIN_MINUTES = 30
 URGENT = ("critical", "high")
 SPILL_ROUNDS = 2
+COSTS = Costs(churn_cost=CHURN_COST)
 
 
 class Routes(Policy):
@@ -263,7 +265,7 @@ class Routes(Policy):
         if not visits and previous is None:
             return False
         result = plan(teams, visits, travel=sim.travel, now=at(now), seed=self.config.seed,
-                      iterations=self.config.plan_iterations, previous=previous)
+                      iterations=self.config.plan_iterations, previous=previous, costs=COSTS)
         self.plans[zone] = (now // DAY, result)
         self.made[zone] = now
         planned = set()
