@@ -21,9 +21,10 @@ RUN test -f README.md || echo "# aiff" > README.md \
 
 USER aiff
 
-# The API listens on 0.0.0.0 inside the container; workers expose Prometheus metrics on 9108.
+# The API listens on 0.0.0.0 inside the container; workers expose Prometheus metrics on 0.0.0.0:9108.
 ENV AIFF_API_HOST=0.0.0.0 \
     AIFF_API_PORT=8085 \
+    AIFF_WORKER_METRICS_HOST=0.0.0.0 \
     AIFF_STATE_DIR=/app/.state
 EXPOSE 8085 9108
 

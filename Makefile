@@ -9,7 +9,7 @@ STATE := $(or $(AIFF_STATE_DIR),$(CURDIR)/.state)
 TEST_DATABASE_URL ?= postgresql://aiff:aiffpass@127.0.0.1:55432/aiff_test
 PYTEST_ARGS ?=
 
-.PHONY: help up down test stack stack-down status install frontend browser migrate seed app-start app-stop bench lint contract
+.PHONY: help up down test stack stack-down status install frontend browser migrate seed app-start app-stop bench lint contract tools
 
 help:
 	@echo "make up      install, start Kafka/Postgres/Redis, migrate, start workers + API, seed demo data"
@@ -17,6 +17,7 @@ help:
 	@echo "make down    stop the API, workers and the stack (data is kept)"
 	@echo "make status  what is running"
 	@echo "make bench   run the benchmarks under bench/"
+	@echo "make tools   install the checkers the tests run (promtool)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "ERROR: $(PYTHON) not found; install Python 3.11"; exit 1; }
@@ -35,6 +36,9 @@ browser:
 
 stack:
 	@bash deploy/stack.sh up
+
+tools:
+	@bash deploy/stack.sh tools
 
 stack-down:
 	@bash deploy/stack.sh down
@@ -60,7 +64,7 @@ status:
 	@bash deploy/stack.sh status || true
 	@bash deploy/app.sh status || true
 
-test: install frontend browser stack
+test: install frontend browser tools stack
 	@DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/aiff db wait
 	@set +e; DATABASE_URL=$(TEST_DATABASE_URL) AIFF_STATE_DIR=$(STATE) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests"; exit 1; fi; exit $$rc

@@ -8,6 +8,7 @@
 #   deploy/stack.sh logs [-f] [svc]    last lines of the logs (or follow with -f)
 #   deploy/stack.sh restart [svc]      stop + start one service (kafka|postgres|redis) or all
 #   deploy/stack.sh clean              stop everything and delete $AIFF_STATE_DIR
+#   deploy/stack.sh tools              install the checkers the tests run (promtool, from Debian's prometheus)
 #
 # Environment (defaults match src/aiff/settings.py):
 #   AIFF_STATE_DIR  (<repo>/.state)   data, logs ($STATE/logs) and pid files ($STATE/run)
@@ -621,8 +622,14 @@ cmd_clean() {
   rm -rf "$STATE"
 }
 
+# The tests check deploy/prometheus/ with Prometheus' own promtool (Debian package `prometheus`, 2.42 on bookworm).
+cmd_tools() {
+  need promtool prometheus
+  say "tools: $(promtool --version 2>&1 | head -n 1)"
+}
+
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -645,6 +652,7 @@ main() {
       cmd_up "$@"
       ;;
     clean) cmd_clean ;;
+    tools) cmd_tools ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
   esac

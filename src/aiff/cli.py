@@ -18,6 +18,7 @@ import typer
 
 from aiff import logs
 from aiff.settings import get_settings
+from aiff.tools.ops_cli import dlq_show, offsets_app
 
 CONSUMERS: dict[str, str] = {
     "projector": "aiff.consumers.projector",
@@ -43,6 +44,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(users_app, name="users")
+app.add_typer(offsets_app, name="offsets")  # `aiff offsets [show|reset]` (aiff.tools.ops_cli)
+dlq_app.command("show")(dlq_show)
 
 _verbose = False
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
@@ -97,14 +100,14 @@ def _complete_consumer(incomplete: str) -> list[str]:
     return [n for n in CONSUMERS if n.startswith(incomplete)]
 
 
-def _serve_worker_metrics(port: int) -> None:
-    """Expose the consumers' Prometheus metrics (lag, events applied, batch time) on `port`."""
+def _serve_worker_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Expose the consumers' Prometheus metrics (lag, events applied, batch time) on `host:port`."""
     if not port:
         return
     from prometheus_client import start_http_server
 
     try:
-        start_http_server(port, addr="127.0.0.1")
+        start_http_server(port, addr=host)
     except OSError as exc:
         logging.getLogger("aiff").warning("worker metrics not served on :%d (%s)", port, exc)
 
@@ -114,7 +117,7 @@ async def _run_workers(names: list[str]) -> None:
     from aiff.consumers.stream import run_consumers
 
     settings = get_settings()
-    _serve_worker_metrics(settings.worker_metrics_port)
+    _serve_worker_metrics(settings.worker_metrics_port, settings.worker_metrics_host)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -253,15 +256,6 @@ def replay(
 
     _tool_logging()
     _exit(cmd_replay(verify))
-
-
-@app.command()
-def offsets(as_json: JsonOption = False) -> None:
-    """Each consumer's stored positions against the log end, and its lag, per topic-partition."""
-    from aiff.tools.offsets import cmd_offsets
-
-    _tool_logging()
-    _exit(cmd_offsets(as_json))
 
 
 @dlq_app.command("list")

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
         description="Logs of `aiff api` and `aiff worker`: JSON lines or plain text; auto = text when stderr is a terminal.",
     )
     worker_metrics_port: int = Field(9108, alias="AIFF_WORKER_METRICS_PORT", description="0 disables the workers' /metrics.")
+    worker_metrics_host: str = Field(
+        "127.0.0.1", alias="AIFF_WORKER_METRICS_HOST", description="Address of the workers' /metrics (0.0.0.0 in containers)."
+    )
     projector_batch_size: int = Field(5000, alias="AIFF_PROJECTOR_BATCH_SIZE", ge=1)
     projector_batch_timeout_ms: int = Field(50, alias="AIFF_PROJECTOR_BATCH_TIMEOUT_MS", ge=1)
     projector_window_ms: int = Field(
@@ -107,7 +110,11 @@ class Settings(BaseSettings):
         description="0: live updates go out as soon as Kafka has the events (events-first); > 0: they wait up to "
         "this long for the projector and show the rows read back from Postgres (consistent).",
     )
-    assignment_strategy: Literal["greedy", "nearest", "optimal"] = Field("optimal", alias="AIFF_ASSIGNMENT_STRATEGY")
+    assignment_strategy: Literal["routes", "greedy", "nearest", "optimal"] = Field(
+        "routes", alias="AIFF_ASSIGNMENT_STRATEGY",
+        description="routes: every team's day planned as a route (the default); greedy, nearest, optimal: the "
+        "assignment-only baselines.",
+    )
     assignment_shadow_strategy: Literal["greedy", "nearest", "optimal", ""] = Field(
         "", alias="AIFF_ASSIGNMENT_SHADOW_STRATEGY"
     )
@@ -116,6 +123,23 @@ class Settings(BaseSettings):
         900, alias="AIFF_ASSIGNMENT_LIVE_WINDOW_S", description="Older events rebuild state but trigger no decisions."
     )
     assignment_hysteresis_km: float = Field(10.0, alias="AIFF_ASSIGNMENT_HYSTERESIS_KM", ge=0)
+    assignment_freeze_minutes: float = Field(
+        30.0, alias="AIFF_ASSIGNMENT_FREEZE_MINUTES", ge=0,
+        description="routes: a planned visit whose team departs for it within this many minutes is fixed.",
+    )
+    assignment_churn_minutes: float = Field(
+        10.0, alias="AIFF_ASSIGNMENT_CHURN_MINUTES", ge=0,
+        description="routes: a re-plan moves assigned visits to other teams only when that saves more than this "
+        "many minutes of planner cost (drive time, priced lateness, overtime) over keeping every visit with its team.",
+    )
+    assignment_route_seconds: float = Field(
+        0.3, alias="AIFF_ASSIGNMENT_ROUTE_SECONDS", gt=0, le=60,
+        description="routes: search time per zone re-plan (twice when the free plan moves visits).",
+    )
+    assignment_full_replan_interval_s: float = Field(
+        300.0, alias="AIFF_ASSIGNMENT_FULL_REPLAN_INTERVAL_S", ge=0,
+        description="routes: every zone is re-planned this often even without events (0: never).",
+    )
     assignment_revise_interval_s: float = Field(
         5.0, alias="AIFF_ASSIGNMENT_REVISE_INTERVAL_S", ge=0,
         description="The optimal strategy re-solves the assigned-but-unstarted tickets at most this often (0: every window).",

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_ticket_created_through_the_api_is_assigned_with_an_explanation(settings: Settings, record_property) -> None:  # noqa: ANN001
+    settings = settings.model_copy(update={"assignment_strategy": "optimal"})
     async with running_api(settings) as api:
         stop = asyncio.Event()
         engine = assignment.build(api.resources)

@@ -86,7 +86,8 @@ async def test_lifecycle_flow_with_history(api: Harness) -> None:
     assert done["assignment"] is None
     r = await c.get(f"/tickets/{tid}/history", headers=h["analyst"])
     assert [e["type"] for e in r.json()] == [
-        "aiff.ticket.created.v1", "aiff.ticket.assigned.v1", "aiff.ticket.status_changed.v1", "aiff.ticket.status_changed.v1",
+        "aiff.ticket.created.v1", "aiff.ticket.assigned.v1", "aiff.ticket.pinned.v1", "aiff.ticket.status_changed.v1",
+        "aiff.ticket.status_changed.v1",
     ]  # fmt: skip
     assert r.json()[1]["data"]["assigned_by"].isdigit() and r.json()[1]["data"]["strategy"] == "manual"
     r = await c.post(f"/tickets/{tid}/status", json={"status": "in_progress"}, headers=h["dispatcher"])

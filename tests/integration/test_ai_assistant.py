@@ -170,7 +170,7 @@ async def test_chat_explains_assignment_and_top_team_and_forecast(loaded):
     fc = await chat(pool, resources.settings, "what will Sabah's load be next week?")
     assert fc["data"]["zone"] == "Sabah" and len(fc["data"]["daily"]) == 7
 
-    sug = await chat(pool, resources.settings, "who should take TKT-2026-001004?")
+    sug = await chat(pool, resources.settings, "who should take TKT-2026-001004?", role="dispatcher")
     assert sug["proposed_action"]["type"] == "assign" and sug["proposed_action"]["ticket_id"] == 1004
     assert sug["proposed_action"]["team_id"] == 1  # nearest available fiber team
 
@@ -182,8 +182,10 @@ def _free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def fake_openai(fail: bool = False):
+async def fake_openai(fail: bool = False, tool: str = "count_tickets", args: dict | None = None, say=None):
     """A tiny OpenAI-compatible server: first a tool call (count_tickets), then a final answer quoting it."""
+    args = {"zone": "Sabah", "priority": "critical", "status": "open"} if args is None else args
+    say = say or (lambda result: f"There are {result['count']} open critical tickets in Sabah.")
     app = FastAPI()
     calls: list[dict] = []
 
@@ -196,11 +198,10 @@ async def fake_openai(fail: bool = False):
         base = {"id": f"cmpl-{len(calls)}", "object": "chat.completion", "created": 0, "model": body["model"]}
         tool_msgs = [m for m in body["messages"] if m["role"] == "tool"]
         if not tool_msgs:
-            message = {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "count_tickets", "arguments": json.dumps({"zone": "Sabah", "priority": "critical", "status": "open"})}}]}
+            message = {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": tool, "arguments": json.dumps(args)}}]}
             finish = "tool_calls"
         else:
-            count = json.loads(tool_msgs[-1]["content"])["count"]
-            message = {"role": "assistant", "content": f"There are {count} open critical tickets in Sabah."}
+            message = {"role": "assistant", "content": say(json.loads(tool_msgs[-1]["content"]))}
             finish = "stop"
         return {**base, "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
 
@@ -233,3 +234,22 @@ async def test_openai_path_with_tools_and_fallback(loaded):
         out = await chat(pool, settings, "how many critical tickets are open in Sabah?")
     assert out["engine"] == "local" and "500" in out["fallback_reason"]
     assert out["data"]["count"] == expected and len(calls) == 1
+
+
+async def test_openai_path_offers_the_assistant_tools(loaded):
+    """The model is offered the new tools (rankings, a ticket, what-if, ...) and its answer rests on their data."""
+    resources, _ = loaded
+    pool = resources.pool
+    top = await pool.fetchrow("SELECT zone, count(*) AS n FROM tickets WHERE status IN ('open','assigned','in_progress','reopened') GROUP BY zone ORDER BY n DESC, zone LIMIT 1")
+    say = lambda r: f"{r['zones'][0]['zone']} has the largest backlog: {r['zones'][0]['value']}."  # noqa: E731
+    async with fake_openai(tool="rank_zones", args={"metric": "backlog"}, say=say) as (url, calls):
+        settings = resources.settings.model_copy(update={"openai_api_key": "test-key", "openai_base_url": url, "openai_timeout_s": 5})
+        out = await chat(pool, settings, "zon mana paling banyak tiket tertunggak?")
+    names = {t["function"]["name"] for t in calls[0]["tools"]}
+    assert {"count_tickets", "list_tickets", "rank_zones", "rank_teams", "ticket_detail", "ticket_eta", "team_day", "what_if_offline"} <= names
+    assert out["engine"] == "openai" and out["response"] == f"{top['zone']} has the largest backlog: {top['n']}."
+    assert out["table"]["rows"][0] == [top["zone"], top["n"]]
+    async with fake_openai(tool="ticket_detail", args={"ticket": "TKT-2026-001000"}, say=lambda r: str(r["found"])) as (url, _calls):
+        settings = resources.settings.model_copy(update={"openai_api_key": "test-key", "openai_base_url": url, "openai_timeout_s": 5})
+        out = await chat(pool, settings, "show TKT-2026-001000", role="field", scope_team=2)
+    assert out["data"]["ticket_detail"]["found"] is False  # a field user's model sees only its team's tickets

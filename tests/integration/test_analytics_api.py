@@ -81,7 +81,10 @@ async def test_analytics_and_ai_endpoints(settings):
 
             r = await c.post("/ai/chat", json={"message": "berapa tiket kritikal terbuka di Sabah?", "context": {"conversation_id": "x"}}, headers=h.headers["field"])
             body = r.json()
-            assert r.status_code == 200 and body["data"]["count"] == 2 and body["context"]["conversation_id"] == "x"
+            # A field user's assistant counts only its own team's tickets (the new team holds none of Sabah's).
+            assert r.status_code == 200 and body["data"]["count"] == 0 and body["context"]["conversation_id"] == "x"
+            r = await c.post("/ai/chat", json={"message": "berapa tiket kritikal terbuka di Sabah?"}, headers=h.headers["dispatcher"])
+            assert r.status_code == 200 and r.json()["data"]["count"] == 2
         finally:
             stop.set()
             await asyncio.gather(task, return_exceptions=True)

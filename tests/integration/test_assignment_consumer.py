@@ -16,6 +16,14 @@ from aiff.events.tickets import TicketCreated, ticket_event
 from tests.helpers import running, wait_until
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _optimal(resources: Resources) -> None:
+    """These tests are about the assignment-only strategies (`routes` has tests/integration/test_assignment_routes.py)."""
+    resources.settings = resources.settings.model_copy(update={"assignment_strategy": "optimal"})
+
+
 TOWNS = {"Selangor": (3.07, 101.52), "Johor": (1.49, 103.74), "Sabah": (5.98, 116.07)}
 
 

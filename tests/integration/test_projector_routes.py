@@ -10,7 +10,7 @@ import pytest
 from aiff.bootstrap import Resources
 from tests.helpers import table_checksum
 from tests.integration.test_projector import _read_dead_letters, caught_up, running_projector
-from tests.integration.upstream import Upstream, cloud_event, team_created, ticket_created
+from tests.integration.upstream import Upstream, cloud_event, team_created, ticket_assigned, ticket_created
 
 pytestmark = pytest.mark.integration
 DAY = "2026-11-02"
@@ -83,3 +83,18 @@ async def test_route_facts_are_projected_and_rebuilt_identically(resources: Reso
         async with running_projector(resources):
             await caught_up(resources, up)
         assert await _checksums(resources) == live
+
+
+async def test_a_pin_without_a_team_pins_an_assigned_ticket_to_its_stored_team(resources: Resources) -> None:
+    """The pin names no team: the projector must know the ticket's team from the read model of an earlier batch."""
+    t = resources.topics
+    pin = cloud_event("aiff.ticket.pinned.v1", "1", {"ticket_id": 1, "sequence": 2, "plan_date": DAY, "pinned_by": "user:1"}, minutes=3)
+    async with Upstream(resources.settings.kafka_bootstrap_servers) as up:
+        await up.send(t.teams, [team_created(4)])
+        await up.send(t.tickets, [ticket_created(1), ticket_assigned(1, 4)])
+        async with running_projector(resources):
+            await caught_up(resources, up)
+            await up.send(t.tickets, [pin])  # a later batch: team 4 is only in the read model now
+            await caught_up(resources, up)
+        row = await resources.pool.fetchrow("SELECT pinned, pinned_team, pinned_sequence FROM tickets WHERE id = 1")
+        assert tuple(row) == (True, 4, 2)

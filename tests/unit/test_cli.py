@@ -38,11 +38,12 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
         async def entry_async(*args: object, **kwargs: object) -> int:
             return entry(*args, **kwargs)
 
-        return entry_async if name in ("list_letters", "redrive") else entry
+        return entry_async if name in ("list_letters", "redrive", "show_letter") else entry
 
     for module, name in [("aiff.tools.seed", "cmd_seed"), ("aiff.tools.replay", "cmd_replay"), ("aiff.tools.dlq", "list_letters"),
                          ("aiff.tools.dlq", "redrive"), ("aiff.tools.users", "cmd_users_create"),
-                         ("aiff.tools.backtest", "cmd_backtest"), ("aiff.tools.offsets", "cmd_offsets")]:  # fmt: skip
+                         ("aiff.tools.backtest", "cmd_backtest"), ("aiff.tools.offsets", "cmd_offsets"),
+                         ("aiff.tools.offsets", "cmd_reset"), ("aiff.tools.dlq", "show_letter")]:  # fmt: skip
         monkeypatch.setattr(f"{module}.{name}", record(name))
     return seen
 
@@ -71,13 +72,32 @@ def test_tool_options_reach_the_tools(calls: dict[str, object]) -> None:
     assert runner.invoke(cli.app, ["dlq", "redrive", "--offset", "3", "--offset", "5"]).exit_code == 0
     assert calls["redrive"] == (([3, 5],), {})
     assert runner.invoke(cli.app, ["offsets", "--json"]).exit_code == 0
-    assert calls["cmd_offsets"] == ((True,), {})
+    assert calls["cmd_offsets"] == ((None, True), {})
+    assert runner.invoke(cli.app, ["offsets", "show", "aiff.projector"]).exit_code == 0
+    assert calls["cmd_offsets"] == (("aiff.projector", False), {})
+    assert runner.invoke(cli.app, ["dlq", "show", "4", "--json"]).exit_code == 0
+    assert calls["show_letter"] == ((4, True), {})
     args = ["backtest", "--strategy", "greedy", "--strategy", "optimal", "--from", "2026-01-01", "--to", "2026-02-01", "--json"]
     assert runner.invoke(cli.app, args).exit_code == 0
     assert calls["cmd_backtest"] == ((["greedy", "optimal"], "2026-01-01", "2026-02-01", True), {})
     args = ["users", "create", "--username", "admin", "--password", "longenough", "--role", "admin"]
     assert runner.invoke(cli.app, args).exit_code == 0
     assert calls["cmd_users_create"] == ((), {"username": "admin", "password": "longenough", "role": "admin", "email": None, "team": None})
+
+
+def test_offsets_reset_takes_exactly_one_target(calls: dict[str, object]) -> None:
+    from aiff.tools.offsets import Target
+
+    assert runner.invoke(cli.app, ["offsets", "reset", "projector", "--to-earliest", "--dry-run"]).exit_code == 0
+    assert calls.pop("cmd_reset") == (("projector", Target(earliest=True), None, True, False), {})
+    assert runner.invoke(cli.app, ["offsets", "reset", "sla", "--to-time", "2026-11-01T08:00", "--topic", "aiff.tickets"]).exit_code == 0
+    (_, target, topic, _, _), _ = calls.pop("cmd_reset")  # type: ignore[misc]
+    assert target.time.isoformat() == "2026-11-01T08:00:00+00:00" and topic == "aiff.tickets"
+    assert runner.invoke(cli.app, ["offsets", "reset", "sla", "--to-offset", "5"]).exit_code == 0
+    assert calls.pop("cmd_reset")[0][1] == Target(offset=5)  # type: ignore[index]
+    for bad in (["--to-earliest", "--to-offset", "5"], [], ["--to-time", "yesterday"]):
+        assert runner.invoke(cli.app, ["offsets", "reset", "projector", *bad]).exit_code == 2, bad
+    assert not calls
 
 
 def test_bad_choices_and_names_are_usage_errors(calls: dict[str, object]) -> None:
@@ -90,7 +110,7 @@ def test_bad_choices_and_names_are_usage_errors(calls: dict[str, object]) -> Non
 
 
 def test_a_tool_s_exit_code_is_the_command_s(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("aiff.tools.offsets.cmd_offsets", lambda as_json: 3)
+    monkeypatch.setattr("aiff.tools.offsets.cmd_offsets", lambda group, as_json: 3)
     assert cli.main(["offsets"]) == 3
 
 
@@ -116,17 +136,18 @@ def test_json_listings_are_plain_json(capsys: pytest.CaptureFixture[str]) -> Non
     from aiff.tools.output import print_json, print_table
 
     rows = lag_rows([("projector", "aiff.tickets", 0, 90), ("projector", "aiff.tickets", 1, 40), ("ai", "aiff.teams", 0, 5)],
-                    {("aiff.tickets", 0): 100, ("aiff.tickets", 1): 40, ("aiff.tickets", 2): 7})  # fmt: skip
+                    {("aiff.tickets", 0): 100, ("aiff.tickets", 1): 40, ("aiff.tickets", 2): 7},
+                    {("projector", "aiff.tickets", 0): 88})  # fmt: skip
     print_json(rows)
     assert json.loads(capsys.readouterr().out) == [
-        {"consumer": "ai", "topic": "aiff.teams", "partition": 0, "position": 5, "end": None, "lag": None},
-        {"consumer": "projector", "topic": "aiff.tickets", "partition": 0, "position": 90, "end": 100, "lag": 10},
-        {"consumer": "projector", "topic": "aiff.tickets", "partition": 1, "position": 40, "end": 40, "lag": 0},
-        {"consumer": "projector", "topic": "aiff.tickets", "partition": 2, "position": None, "end": 7, "lag": 7},
+        {"consumer": "ai", "topic": "aiff.teams", "partition": 0, "position": 5, "kafka": None, "end": None, "lag": None},
+        {"consumer": "projector", "topic": "aiff.tickets", "partition": 0, "position": 90, "kafka": 88, "end": 100, "lag": 10},
+        {"consumer": "projector", "topic": "aiff.tickets", "partition": 1, "position": 40, "kafka": None, "end": 40, "lag": 0},
+        {"consumer": "projector", "topic": "aiff.tickets", "partition": 2, "position": None, "kafka": None, "end": 7, "lag": 7},
     ]
-    print_table(offsets_table(rows))
+    print_table(offsets_table(rows, {"projector": 2}))
     table = capsys.readouterr().out
-    assert "total lag: ai 0, projector 17" in table
+    assert "total lag: ai 0 (0 live member(s)), projector 17 (2 live member(s))" in table
 
 
 def test_backtest_reports_each_ticket_to_its_bar_and_kpis_as_json() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from aiff.ai import tools
+from aiff.assistant import functions
 from aiff.ai.intents import Intent, parse
 from aiff.settings import Settings
 
@@ -22,6 +23,7 @@ SYSTEM_PROMPT = (
     "user's language (English or Bahasa Malaysia), using only numbers returned by the tools. Call a tool "
     "for every number you state."
 )
+SUGGEST_SPEC = [s for s in tools.TOOL_SPECS if s["function"]["name"] == "suggest_assignment"]
 PRIORITY_MS = {"critical": "kritikal", "high": "tinggi", "medium": "sederhana", "low": "rendah"}
 STATUS_MS = {"open": "terbuka", "in_progress": "dalam proses", "completed": "selesai", "assigned": "ditugaskan", "cancelled": "dibatalkan", "unassigned": "belum ditugaskan", "closed": "ditutup", "reopened": "dibuka semula"}
 
@@ -143,13 +145,27 @@ def _explain_text(data: dict, ms: bool) -> str:
     return text
 
 
-async def chat_local(pool: asyncpg.Pool, message: str, conversation_id: str) -> dict:
-    intent = parse(message)
-    text, data, action = await run_intent(pool, intent)
-    return _envelope(text, data, conversation_id, "local", SUGGESTIONS[intent.language], action, intent=intent.name, slots=intent.slots)
+async def chat_local(pool: asyncpg.Pool, message: str, conversation_id: str, state: dict | None = None, scope_team: int | None = None, role: str | None = None) -> tuple[dict, dict]:
+    """The offline assistant (aiff.assistant): entities + intent model + typed tools; returns (answer, new state)."""
+    from aiff.assistant import engine
+
+    turn, new_state = await engine.answer(pool, message, state or {}, scope_team=scope_team, role=role)
+    out = _envelope(
+        turn.text, turn.data, conversation_id, "local", turn.suggestions or engine.suggestions(turn.intent, turn.language), turn.proposed_action,
+        intent=turn.intent, confidence=turn.confidence, slots=turn.slots, language=turn.language, follow_up=turn.follow_up,
+        table=turn.table, ids=_ids(turn.data),
+    )
+    return out, new_state
 
 
-async def chat_openai(pool: asyncpg.Pool, settings: Settings, message: str, conversation_id: str, max_rounds: int = 4) -> dict:
+def _ids(data: Any) -> dict:
+    """The ticket and team ids an answer used, for the dashboard's links."""
+    if not isinstance(data, dict):
+        return {"tickets": [], "teams": []}
+    return {"tickets": list(data.get("ticket_ids") or []), "teams": list(data.get("team_ids") or [])}
+
+
+async def chat_openai(pool: asyncpg.Pool, settings: Settings, message: str, conversation_id: str, max_rounds: int = 4, scope_team: int | None = None) -> dict:
     """One conversation turn with an OpenAI-compatible model that may call our tools."""
     from openai import AsyncOpenAI
 
@@ -161,18 +177,24 @@ async def chat_openai(pool: asyncpg.Pool, settings: Settings, message: str, conv
     action = None
     try:
         for _ in range(max_rounds):
-            completion = await client.chat.completions.create(model=settings.openai_model, messages=messages, tools=tools.TOOL_SPECS)
+            completion = await client.chat.completions.create(model=settings.openai_model, messages=messages, tools=functions.TOOL_SPECS + (SUGGEST_SPEC if scope_team is None else []))
             msg = completion.choices[0].message
             if not msg.tool_calls:
                 intent = parse(message)
-                return _envelope(msg.content or "", data or None, conversation_id, "openai", SUGGESTIONS[intent.language], action, model=settings.openai_model)
+                tables = [r.get("table") for r in data.values() if isinstance(r, dict) and r.get("table")]
+                merged = {"ticket_ids": [i for r in data.values() if isinstance(r, dict) for i in r.get("ticket_ids") or []], "team_ids": [i for r in data.values() if isinstance(r, dict) for i in r.get("team_ids") or []]}
+                return _envelope(msg.content or "", data or None, conversation_id, "openai", SUGGESTIONS[intent.language], action, model=settings.openai_model,
+                                 table=tables[0] if tables else None, ids=_ids(merged))
             messages.append({"role": "assistant", "content": msg.content, "tool_calls": [tc.model_dump() for tc in msg.tool_calls]})
             for tc in msg.tool_calls:
                 try:
                     args = json.loads(tc.function.arguments or "{}")
                 except json.JSONDecodeError:
                     args = {}
-                result = await tools.call_tool(pool, tc.function.name, args)
+                if tc.function.name == "suggest_assignment" and scope_team is None:
+                    result = await tools.call_tool(pool, tc.function.name, args)
+                else:
+                    result = await functions.call_tool(pool, tc.function.name, args, scope_team)
                 data[tc.function.name] = result
                 if tc.function.name == "suggest_assignment" and result.get("team"):
                     t = result["ticket"]
@@ -183,17 +205,70 @@ async def chat_openai(pool: asyncpg.Pool, settings: Settings, message: str, conv
         await client.close()
 
 
-async def chat(pool: asyncpg.Pool, settings: Settings, message: str, context: dict | None = None) -> dict:
-    """Answer a dispatcher's message: OpenAI with tools when a key is set, else (or on failure) local."""
+async def chat(
+    pool: asyncpg.Pool, settings: Settings, message: str, context: dict | None = None, *, store=None, user: str | None = None,
+    role: str | None = None, scope_team: int | None = None, execute=None,
+) -> dict:
+    """Answer a dispatcher's message: OpenAI with tools when a key is set, else (or on failure) local.
+
+    `store` keeps the conversation (follow-ups, a pending action) per user and conversation id; `scope_team` limits a
+    field user to their team's tickets; `execute(action)` publishes a confirmed action (the API's own command path).
+    """
+    from aiff.assistant import engine
+
     context = context or {}
     conversation_id = str(context.get("conversation_id") or uuid.uuid4())
+    store = store or _LOCAL_STORE
+    state = await store.load(user, conversation_id)
+    pending = state.get("pending_action")
+    if pending and (engine.is_confirm(message) or engine.is_cancel(message)):
+        lang = state.get("language", "en")
+        state["pending_action"] = None
+        await store.save(user, conversation_id, state)
+        if engine.is_cancel(message):
+            text = "Dibatalkan; tiada apa diubah." if lang == "ms" else "Cancelled; nothing was changed."
+            return _envelope(text, {"action": pending, "executed": False}, conversation_id, "local", engine.suggestions("help", lang), None, intent="cancel_action")
+        if execute is None:
+            text = "Tindakan tidak boleh dilaksanakan di sini." if lang == "ms" else "Actions cannot be carried out here."
+            return _envelope(text, {"action": pending, "executed": False}, conversation_id, "local", engine.suggestions("help", lang), None, intent="confirm_action")
+        result = await execute(pending)
+        ok = result.get("executed", False)
+        if lang == "ms":
+            text = f"Selesai: {result.get('summary', '')}" if ok else f"Tidak dilaksanakan: {result.get('error', '')}"
+        else:
+            text = f"Done: {result.get('summary', '')}" if ok else f"Not done: {result.get('error', '')}"
+        data = {"action": pending, **result, "ticket_ids": [pending["ticket_id"]], "team_ids": [pending["team_id"]] if pending.get("team_id") else []}
+        return _envelope(text, data, conversation_id, "local", engine.suggestions("ticket_detail", lang), None, intent="confirm_action", ids=_ids(data))
     if settings.openai_api_key:
         try:
-            return await chat_openai(pool, settings, message, conversation_id)
+            out = await chat_openai(pool, settings, message, conversation_id, scope_team=scope_team)
+            await store.save(user, conversation_id, {**state, "pending_action": out.get("proposed_action") if role in engine.ACTION_ROLES else None})
+            return out
         except Exception as exc:  # noqa: BLE001 - any model failure falls back to the local engine, reported
             log.warning("openai chat failed, answering locally: %s: %s", type(exc).__name__, exc)
-            out = await chat_local(pool, message, conversation_id)
+            out, new_state = await chat_local(pool, message, conversation_id, state, scope_team, role)
+            await store.save(user, conversation_id, new_state)
             out["fallback_reason"] = f"{type(exc).__name__}: {exc}"[:300]
             out["response"] = out["response"] + (" (answered by the local engine: the language model was unavailable)")
             return out
-    return await chat_local(pool, message, conversation_id)
+    out, new_state = await chat_local(pool, message, conversation_id, state, scope_team, role)
+    await store.save(user, conversation_id, new_state)
+    return out
+
+
+def _local_store():
+    from aiff.assistant.state import ConversationStore
+
+    return ConversationStore()
+
+
+class _LazyStore:
+    _store = None
+
+    def __getattr__(self, name):
+        if _LazyStore._store is None:
+            _LazyStore._store = _local_store()
+        return getattr(_LazyStore._store, name)
+
+
+_LOCAL_STORE = _LazyStore()

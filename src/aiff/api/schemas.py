@@ -360,6 +360,49 @@ ACCEPTED_DOC = {202: {"model": Accepted, "description": "Published, not yet appl
 """The OpenAPI entry of a write that answers 202 when the projector has not applied it in time."""
 
 
+class PlannedSlot(BaseModel):
+    """A ticket's visit in its team's planned day, with the planner's explanation."""
+
+    team_id: int
+    plan_date: date
+    revision: int
+    sequence: int
+    eta: datetime
+    planned_start: datetime
+    planned_end: datetime
+    travel_minutes: float
+    travel_km: float
+    pinned: bool
+    explanation: dict[str, Any] | None = Field(
+        None, description="travel_minutes, travel_km, lateness_minutes, priority, priority_weight_minutes, churn "
+        "(new, kept, moved, pinned), churn_gain_minutes, next_best_team_id, next_best_travel_minutes, summary.",
+    )
+
+    @field_validator("explanation", mode="before")
+    @classmethod
+    def _explanation(cls, value: Any) -> Any:
+        return _json(value)
+
+
+class UnservedInfo(BaseModel):
+    """Why the engine left a ticket unassigned: the binding reason of its latest deferral."""
+
+    code: str | None = Field(None, description="no_team_with_skill, outside_time_window, no_shift_time, "
+                             "pinned_team_cannot_fit, outranked, team_at_capacity (routes strategy); None for the baselines.")  # fmt: skip
+    reason: str
+    strategy: str
+    decided_at: datetime
+
+
+class UnservedAssignment(BaseModel):
+    """A ticket without an active assignment that the engine tried to place."""
+
+    ticket_id: int
+    assigned: bool = Field(False, description="Always False here.")
+    status: str = Field(description="The ticket's status.")
+    unserved: UnservedInfo
+
+
 class AssignmentInfo(BaseModel):
     team_id: int
     status: str
@@ -375,6 +418,8 @@ class AssignmentInfo(BaseModel):
     eta: datetime | None = None
     sequence: int | None = None
     plan_date: date | None = None
+    assigned: bool = Field(True, description="True: the ticket has an active assignment (see `unserved` otherwise).")
+    planned: PlannedSlot | None = Field(None, description="Its visit in the team's current plan, with why this team and slot.")
 
     @field_validator("breakdown", mode="before")
     @classmethod

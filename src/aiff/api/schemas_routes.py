@@ -107,5 +107,14 @@ class PinRequest(BaseModel):
     reason: Text | None = Field(None, max_length=1000)
 
 
+class MoveRequest(BaseModel):
+    """Move a ticket to a team and a position in its day (a pin there)."""
+
+    team_id: int = Field(ge=1, le=2**31 - 1, description="Team that takes the visit.")
+    position: Sequence = Field(description="Position in the team's day, from 1 (past the end: last).")
+    plan_date: PlanDate | None = Field(None, description="Day (Malaysia time); default the team's next working day.")
+    reason: Text | None = Field(None, max_length=1000)
+
+
 class UnpinRequest(BaseModel):
     reason: Text | None = Field(None, max_length=1000)

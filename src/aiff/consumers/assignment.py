@@ -10,6 +10,7 @@ when configured, is planned on the same input and only recorded.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -22,12 +23,18 @@ from aiff.assignment.model import Criteria, Plan, TeamSpec, TicketSpec
 from aiff.assignment.revise import plan_revision
 from aiff.assignment.strategies import choose
 from aiff.assignment.triggers import Triggers, collect
-from aiff.bootstrap import Resources
+from aiff.bootstrap import Resources, is_outage
 from aiff.consumers.accepted import accepted_of, decode_batch
 from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
+from aiff.dispatch import store as route_store
+from aiff.dispatch.routes import RouteSettings
+from aiff.dispatch.routes import replan as route_replan
 from aiff.events.envelope import Envelope
+from aiff.events.plans import PlanUpdated
 from aiff.events.producer import EventPublisher
+from aiff.events.teams import team_event
 from aiff.events.tickets import AssignmentDeferred, TicketAssigned, TicketUnassigned, ticket_event
+from aiff.metrics import ASSIGNMENT_DECISIONS, PLAN_SOLVE_SECONDS, observe_plan
 from aiff.projections import engine_queries as q
 from aiff.projections.projector import Record, Rejected
 from aiff.settings import Settings
@@ -46,27 +53,47 @@ class AssignmentEngine:
         self.publisher = publisher
         self.live_window = timedelta(seconds=settings.assignment_live_window_s)
         self._revised_at = float("-inf")
+        self.routes = settings.assignment_strategy == "routes"
+        self.route_config = RouteSettings(
+            freeze=timedelta(minutes=settings.assignment_freeze_minutes),
+            churn_threshold_minutes=settings.assignment_churn_minutes,
+            seconds=settings.assignment_route_seconds,
+        )
 
     async def handle(self, conn: asyncpg.Connection, records: list[Record]) -> tuple[list[Rejected], int]:
         decoded, rejected = decode_batch(records)  # the projector dead-letters what does not decode
         now = q.now_utc()
-        if not collect([e for _, e in decoded], now, self.live_window).any:
+        if not collect([e for _, e in decoded], now, self.live_window, self.routes).any:
             return rejected, 0
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", q.DECISION_LOCK)
-        needed = {}
-        for r in records:
-            needed[(r.topic, r.partition)] = max(needed.get((r.topic, r.partition), -1), r.offset)
-        for tp, offset in (await q.outbox(conn)).items():
-            needed[tp] = max(needed.get(tp, -1), offset)
-        await q.wait_for_projector(conn, needed)
+        await self._lock_and_catch_up(conn, records)
         events, skipped = await accepted_of(conn, decoded)  # decide only on facts the read models took
-        triggers = collect(events, now, self.live_window)
+        triggers = collect(events, now, self.live_window, self.routes)
         if not triggers.any:
             return rejected + skipped, 0
         decided = await self._decide(conn, triggers, now)
         return rejected + skipped, decided
 
+    async def _lock_and_catch_up(self, conn: asyncpg.Connection, records: list[Record]) -> None:
+        """One decision at a time (no double booking), on read models that hold the batch and every decision
+        published before it."""
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", q.DECISION_LOCK)
+        needed: dict[tuple[str, int], int] = {}
+        for r in records:
+            needed[(r.topic, r.partition)] = max(needed.get((r.topic, r.partition), -1), r.offset)
+        for tp, offset in (await q.outbox(conn)).items():
+            needed[tp] = max(needed.get(tp, -1), offset)
+        await q.wait_for_projector(conn, needed)
+
+    async def full_replan(self, conn: asyncpg.Connection) -> int:
+        """The scheduled re-plan of every zone (routes strategy): picks up what no event announced (time passing:
+        shifts starting, windows closing, ETAs drifting)."""
+        await self._lock_and_catch_up(conn, [])
+        now = q.now_utc()
+        return await self._publish(conn, await self._route_events(conn, await route_store.all_zones(conn), now, set(), None, "the scheduled full re-plan"))
+
     async def _decide(self, conn: asyncpg.Connection, triggers: Triggers, now) -> int:  # noqa: ANN001
+        if self.routes:
+            return await self._publish(conn, await self._decide_routes(conn, triggers, now))
         out: list[Envelope | _Deferral] = []
         cause = triggers.causes[0] if triggers.causes else None
         teams = await q.teams_with_load(conn)
@@ -98,6 +125,52 @@ class AssignmentEngine:
                 teams = _take(teams, plan)
             if self.settings.assignment_strategy == "optimal" and self.revision_due(time.monotonic()):
                 out += await self._revise(conn, teams, now, cause)
+        return await self._publish(conn, out)
+
+    async def _decide_routes(self, conn: asyncpg.Connection, triggers: Triggers, now) -> list[Envelope | _Deferral]:  # noqa: ANN001
+        """Routes strategy: requests naming another strategy are decided by it (their tickets sit out this
+        re-plan; the next one plans them on their team's day); the rest re-plans the zones the batch touched."""
+        out: list[Envelope | _Deferral] = []
+        decided: set[int] = set()
+        routed = [r for r in triggers.requests if (r.data.criteria.strategy or "routes") == "routes"]
+        teams = await q.teams_with_load(conn)
+        for request in triggers.requests:
+            criteria = request.data.criteria
+            if request in routed:
+                continue
+            tickets = await q.pending_tickets(conn, request.data.ticket_ids)
+            plan = choose(criteria.strategy)(tickets, teams, Criteria(criteria.same_zone_only, criteria.max_distance_km,
+                                                                      criteria.respect_skills), now)  # fmt: skip
+            out += self._decisions(plan, request, tickets)
+            teams = _take(teams, plan)
+            decided.update(t.ticket_id for t in tickets)
+        requested = {t for r in routed for t in r.data.ticket_ids} - decided
+        zones = await route_store.zones_of(conn, requested | triggers.tickets, triggers.teams) | triggers.zones
+        if zones and (triggers.replan or requested):
+            cause = triggers.causes[0] if triggers.causes else (routed[0] if routed else None)
+            kinds = sorted({".".join(c.type.split(".")[1:3]) for c in triggers.causes} | ({"auto-assign request"} if routed else set()))
+            out += await self._route_events(conn, zones, now, requested, cause, ", ".join(kinds), exclude=decided)
+        return out
+
+    async def _route_events(self, conn: asyncpg.Connection, zones: set[str], now, requested: set[int],  # noqa: ANN001
+                            cause: Envelope | None, why: str, exclude: set[int] = frozenset()) -> list[Envelope | _Deferral]:  # type: ignore[assignment]
+        """Re-plan these zones' days (routes strategy) and turn what changed into events."""
+        started = time.perf_counter()
+        found = await route_replan(conn, zones, now, self.route_config, requested=requested, cause=why, exclude=exclude)
+        out: list[Envelope | _Deferral] = []
+        out += [self._event(TicketUnassigned, d, cause) for d in found.unassigned]
+        out += [self._event(TicketAssigned, d, cause) for d in found.assigned]
+        out += [self._team_event(PlanUpdated, d, cause) for d in found.plans]
+        out += [_Deferral(t, "routes", reason, cause, code) for t, (reason, code) in found.deferred.items()]
+        # metrics (aiff.metrics): the same series as the other strategies, one observation per re-plan
+        ASSIGNMENT_DECISIONS.labels("routes", "assigned").inc(len(found.assigned))
+        ASSIGNMENT_DECISIONS.labels("routes", "deferred").inc(len(found.deferred))
+        PLAN_SOLVE_SECONDS.labels("routes").observe(time.perf_counter() - started)
+        log.info("assignment: re-planned %d zones in %.2fs: %d plans, %d assigned, %d unassigned", len(zones),
+                 time.perf_counter() - started, len(found.plans), len(found.assigned), len(found.unassigned))  # fmt: skip
+        return out
+
+    async def _publish(self, conn: asyncpg.Connection, out: list) -> int:
         fresh = await q.changed_deferrals(conn, {d.ticket_id: d.reason for d in out if isinstance(d, _Deferral)})
         out = [self._deferred(d) if isinstance(d, _Deferral) else d for d in out if not isinstance(d, _Deferral) or d.ticket_id in fresh]
         if not out:
@@ -107,7 +180,7 @@ class AssignmentEngine:
             offsets[(meta.topic, meta.partition)] = max(offsets.get((meta.topic, meta.partition), -1), meta.offset)
         await q.record_outbox(conn, offsets)
         assigned = sum(isinstance(e, TicketAssigned) for e in out)
-        log.info("assignment: %d assigned, %d deferred, %d released", assigned, len(fresh), len(released))
+        log.info("assignment: %d assigned, %d deferred", assigned, len(fresh))
         return len(out)
 
     def revision_due(self, clock: float) -> bool:
@@ -125,10 +198,20 @@ class AssignmentEngine:
             causationid=(cause.data.request_id if hasattr(cause.data, "request_id") else str(cause.id)) if cause else None,
         )  # fmt: skip
 
+    def _team_event(self, cls: type[Envelope], data: dict, cause: Envelope | None) -> Envelope:
+        return team_event(
+            cls, data, source="urn:aiff:assignment",
+            correlationid=cause.correlationid if cause else None, causationid=str(cause.id) if cause else None,
+        )  # fmt: skip
+
     def _deferred(self, d: _Deferral) -> Envelope:
-        return self._event(AssignmentDeferred, {"ticket_id": d.ticket_id, "strategy": d.strategy, "reason": d.reason}, d.cause)
+        data = {"ticket_id": d.ticket_id, "strategy": d.strategy, "reason": d.reason}
+        if d.code:
+            data["code"] = d.code
+        return self._event(AssignmentDeferred, data, d.cause)
 
     def _decisions(self, plan: Plan, cause: Envelope | None, tickets: list[TicketSpec], replaces: dict[int, int] | None = None) -> list[Envelope | _Deferral]:
+        observe_plan(plan)  # metrics hook (aiff.metrics)
         out: list[Envelope | _Deferral] = []
         for d in plan.decisions:
             if d.team_id is None:
@@ -184,6 +267,7 @@ class _Deferral:
     strategy: str
     reason: str
     cause: Envelope | None
+    code: str | None = None
 
 
 def _release(team: TeamSpec, n: int) -> TeamSpec:
@@ -203,7 +287,41 @@ def _take(teams: list[TeamSpec], plan: Plan) -> list[TeamSpec]:
     return [replace(t, open_tickets=t.open_tickets + taken[t.team_id]) if taken[t.team_id] else t for t in teams]
 
 
-def build(resources: Resources, name: str = NAME) -> BatchConsumer:
+class AssignmentConsumer(BatchConsumer):
+    """The assignment consumer group; with the routes strategy it also runs the scheduled full re-plan."""
+
+    def __init__(self, *args, engine: AssignmentEngine, interval_s: float, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.engine = engine
+        self.interval_s = interval_s
+        self.full_replans = 0
+        """Full re-plans completed (committed) since start."""
+
+    async def full_replan(self) -> int:
+        """One full re-plan outside any batch, in its own transaction (the decision lock is transaction-scoped)."""
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                published = await self.engine.full_replan(conn)
+        self.full_replans += 1
+        return published
+
+    async def replan_periodically(self, stop: asyncio.Event) -> None:
+        """Every `interval_s` until `stop`; an outage or an error is logged and the next round tries again."""
+        while self.engine.routes and self.interval_s > 0 and not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), self.interval_s)
+            except TimeoutError:
+                try:
+                    await self.full_replan()
+                except Exception as exc:  # noqa: BLE001 - the timer must outlive outages; the next round retries
+                    level = logging.WARNING if is_outage(exc) else logging.ERROR
+                    log.log(level, "assignment: full re-plan failed (%s: %s); retrying in %.0fs", type(exc).__name__, exc, self.interval_s)
+
+    async def mirror_positions_periodically(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(super().mirror_positions_periodically(stop), self.replan_periodically(stop))
+
+
+def build(resources: Resources, name: str = NAME, interval_s: float | None = None) -> AssignmentConsumer:
     """The assignment consumer: one decision per window, no dead-lettering (the projector does that).
 
     The broker holds each fetch for up to the window (`AIFF_ASSIGNMENT_WINDOW_MS`) unless much more has arrived,
@@ -216,4 +334,5 @@ def build(resources: Resources, name: str = NAME) -> BatchConsumer:
         **fetch_window(s.assignment_window_ms, WINDOW_FILL_BYTES),
     )
     engine = AssignmentEngine(s, resources.publisher)
-    return BatchConsumer(config, resources.pool, resources.publisher, engine.handle)
+    interval = s.assignment_full_replan_interval_s if interval_s is None else interval_s
+    return AssignmentConsumer(config, resources.pool, resources.publisher, engine.handle, engine=engine, interval_s=interval)

@@ -14,7 +14,9 @@ from prometheus_client import Counter
 from aiff.events.producer import EventPublisher
 from aiff.projections.projector import Rejected
 
-DEAD_LETTERS = Counter("aiff_dead_letters_total", "Records sent to the dead-letter topic", ["consumer", "code"])
+DEAD_LETTERS = Counter(
+    "aiff_dead_letters_total", "Records sent to the dead-letter topic, by consumer and reason (its error code)", ["consumer", "reason"]
+)
 
 MAX_DEAD_LETTER_BYTES = 1_000_000
 """Key + value + headers of one dead letter: below the producer's max_request_size (1,048,576) and the broker's

@@ -25,6 +25,7 @@ from aiff.bootstrap import is_outage, until_available
 from aiff.consumers.dead_letters import send_dead_letters
 from aiff.events.producer import EventPublisher
 from aiff.logs import CORRELATION_HEADER, bind_correlation, correlation_of
+from aiff.metrics import EVENTS_REJECTED, observe_positions
 from aiff.projections import positions
 from aiff.projections.projector import Record, Rejected
 from aiff.settings import Settings
@@ -330,6 +331,8 @@ class BatchConsumer:
                 record = rejected.record
                 await positions.advance(conn, self.config.name, {(record.topic, record.partition): record.offset + 1})
         self._next_offsets[(rejected.record.topic, rejected.record.partition)] = rejected.record.offset + 1
+        EVENTS_REJECTED.labels(self.config.name).inc()
+        observe_positions(self.config.name, {(rejected.record.topic, rejected.record.partition): rejected.record.offset + 1})
 
     async def apply(self, records: list[Record]) -> int:
         """Apply one batch in one transaction with its positions; returns how many events took effect."""
@@ -342,12 +345,14 @@ class BatchConsumer:
                 applied = 0
                 if todo:
                     rejected, applied = await self._handler(conn, todo)
+                    EVENTS_REJECTED.labels(self.config.name).inc(len(rejected))
                     if rejected and self.config.dead_letter:
                         await send_dead_letters(self._dead_letters, self.config.name, rejected)
                     applied_up_to = next_offsets(todo)
                     await positions.advance(conn, self.config.name, applied_up_to)
         if todo:
             self._next_offsets.update(applied_up_to)
+            observe_positions(self.config.name, applied_up_to)
         EVENTS_APPLIED.labels(self.config.name).inc(applied)
         BATCH_SECONDS.labels(self.config.name).observe(time.perf_counter() - started)
         if self._after_commit is not None and todo:

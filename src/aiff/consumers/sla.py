@@ -24,6 +24,7 @@ from aiff.events.envelope import Envelope
 from aiff.events.plans import PlanUpdated
 from aiff.events.producer import EventPublisher
 from aiff.events.tickets import TicketSlaAtRisk, TicketSlaBreached
+from aiff.metrics import observe_sla
 from aiff.projections.projector import Record, Rejected
 from aiff.sla import store
 
@@ -52,6 +53,7 @@ async def evaluate_and_publish(conn: asyncpg.Connection, publisher: EventPublish
     events = await store.evaluate(conn, ids, now, horizon)
     if events:
         await publisher.publish_many(events)
+        observe_sla(events)
         log.info("sla: published %s", ", ".join(f"{e.type.split('.')[2]}({e.data.ticket_id})" for e in events))
     return events
 

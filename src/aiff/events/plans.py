@@ -22,6 +22,21 @@ class TeamPositionReportedData(Payload):
     source: PositionSource = Field("field_portal", description="field_portal, tracker (an upstream GPS feed) or dispatcher.")
 
 
+class VisitExplanation(Payload):
+    """Why this team and this slot: the planner's terms for one visit, in minutes of driving (its unit of cost)."""
+
+    travel_minutes: Minutes = Field(0, description="Drive time from the previous stop (what this slot costs in driving).")
+    travel_km: Km = Field(0, description="Drive distance from the previous stop.")
+    lateness_minutes: float = Field(0, ge=0, le=10**7, description="Minutes the planned end lies past the SLA due time (0: on time).")
+    priority: str | None = Field(None, max_length=20, description="The ticket's priority when planned.")
+    priority_weight_minutes: float = Field(0, ge=0, le=10**7, description="What serving the visit (on time) is worth to the planner, in minutes of driving: higher priorities outweigh longer drives.")
+    churn: Literal["new", "kept", "moved", "pinned"] = Field("new", description="new: first planned; kept: stays with its team; moved: taken from another team because that saved more than the churn threshold; pinned: fixed (in progress, dispatcher's pin or move, or departing within the freeze horizon).")
+    churn_gain_minutes: float | None = Field(None, ge=-10**7, le=10**7, description="For a re-plan that moved visits: minutes of planner cost saved over keeping every visit with its team.")
+    next_best_team_id: TeamId | None = Field(None, description="The nearest other capable team on shift, for comparison.")
+    next_best_travel_minutes: Minutes | None = Field(None, description="That team's drive from where it starts its day.")
+    summary: str | None = Field(None, max_length=1000, description="The same in one sentence.")
+
+
 class PlannedVisit(Payload):
     ticket_id: TicketId = Field(description="Ticket visited.")
     sequence: Sequence = Field(description="Order in the day, from 1; unique within the plan.")
@@ -31,6 +46,7 @@ class PlannedVisit(Payload):
     travel_minutes: Minutes = Field(0, description="Drive time from the previous stop.")
     travel_km: Km = Field(0, description="Drive distance from the previous stop.")
     pinned: bool = Field(False, description="Frozen: in progress, pinned by a dispatcher, or departing soon.")
+    explanation: VisitExplanation | None = Field(None, description="Why this team and this slot (routes strategy).")
 
     @model_validator(mode="after")
     def _in_order(self) -> PlannedVisit:
@@ -48,6 +64,7 @@ class PlanTotals(Payload):
 class UnservedTicket(Payload):
     ticket_id: TicketId = Field(description="Ticket the plan could not place on this team-day.")
     reason: str | None = Field(None, max_length=1000, description="The binding reason, e.g. 'outside every time window'.")
+    code: str | None = Field(None, max_length=40, description="The binding reason as a code: no_team_with_skill, outside_time_window, no_shift_time, pinned_team_cannot_fit, outranked, team_at_capacity.")
 
 
 class PlanUpdatedData(Payload):

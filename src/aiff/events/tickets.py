@@ -60,7 +60,7 @@ class TicketUpdatedData(VisitFields):
 class TicketAssignedData(Payload):
     ticket_id: TicketId = Field(description="Ticket that was assigned.")
     team_id: TeamId = Field(description="Team that now holds the ticket.")
-    strategy: Strategy = Field(description="How the team was chosen: greedy, nearest, optimal, or manual (a dispatcher).")
+    strategy: Strategy = Field(description="How the team was chosen: greedy, nearest, optimal, routes (the day planner), or manual (a dispatcher).")
     assigned_by: str = Field("engine", max_length=100, description="Dispatcher's user id for manual assignments, else 'engine'.")
     assigned_to: str | None = Field(None, max_length=100, description="Technician within the team, when known.")
     distance_km: float | None = Field(None, ge=0, description="Haversine distance from the team's base to the site.")
@@ -81,6 +81,15 @@ class TicketPinnedData(Payload):
     sequence: Sequence | None = Field(None, description="Position in that team's day, from 1; absent: any position.")
     plan_date: PlanDate | None = Field(None, description="Day (Malaysia time) it is pinned to; absent: the planner's choice.")
     pinned_by: str = Field(max_length=100, description="Dispatcher's user id.")
+    reason: str | None = Field(None, max_length=1000, description="Why.")
+
+
+class TicketMovedData(Payload):
+    ticket_id: TicketId = Field(description="Ticket a dispatcher moved: pinned to this team at this position of its day.")
+    team_id: TeamId = Field(description="Team that takes the visit.")
+    sequence: Sequence = Field(description="Position in that team's day, from 1 (past the end: last).")
+    plan_date: PlanDate | None = Field(None, description="Day (Malaysia time); absent: the team's next working day.")
+    moved_by: str = Field(max_length=100, description="Dispatcher's user id.")
     reason: str | None = Field(None, max_length=1000, description="Why.")
 
 
@@ -127,6 +136,7 @@ class AssignmentDeferredData(Payload):
     ticket_id: TicketId = Field(description="Ticket the engine could not place.")
     strategy: Strategy = Field(description="Strategy that tried.")
     reason: str = Field(max_length=1000, description="e.g. 'no team with skill fiber', 'no capacity within 300 km'.")
+    code: str | None = Field(None, max_length=40, description="The binding reason as a code (routes strategy): no_team_with_skill, outside_time_window, no_shift_time, pinned_team_cannot_fit, outranked, team_at_capacity.")
 
 
 SlaRiskReason = Literal["planned_late", "unplanned_near_due"]
@@ -196,6 +206,13 @@ class TicketPinned(_TicketEvent):
 
     type: Literal["aiff.ticket.pinned.v1"] = "aiff.ticket.pinned.v1"
     data: TicketPinnedData
+
+
+class TicketMoved(_TicketEvent):
+    """A dispatcher moved the ticket to a team and a position in its day: a pin the planner honours there."""
+
+    type: Literal["aiff.ticket.moved.v1"] = "aiff.ticket.moved.v1"
+    data: TicketMovedData
 
 
 class TicketUnpinned(_TicketEvent):

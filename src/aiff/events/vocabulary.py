@@ -8,7 +8,7 @@ Priority = Literal["low", "medium", "high", "critical"]
 TicketStatus = Literal["open", "assigned", "in_progress", "completed", "closed", "cancelled", "reopened"]
 TeamStatus = Literal["available", "busy", "offline", "on_leave"]
 Skill = Literal["fiber", "copper", "wireless", "power", "installation", "equipment"]
-Strategy = Literal["greedy", "nearest", "optimal", "manual"]
+Strategy = Literal["greedy", "nearest", "optimal", "routes", "manual"]
 
 PRIORITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 SKILLS: tuple[str, ...] = ("fiber", "copper", "wireless", "power", "installation", "equipment")

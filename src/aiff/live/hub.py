@@ -30,6 +30,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from aiff.live.channel import LiveKeys, replay
 from aiff.live.kpis import KpiCache
+from aiff.metrics import WS_CLIENTS, WS_DROPPED
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class Client:
             self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.dropped += self.queue.qsize()
+            WS_DROPPED.inc(self.queue.qsize())
             while not self.queue.empty():
                 self.queue.get_nowait()
             self.resyncs += 1
@@ -110,6 +112,8 @@ class Hub:
     # -- clients ---------------------------------------------------------------------------------
     async def add(self, client: Client) -> None:
         """Register a client (its queue starts buffering at once) and make sure the subscription runs."""
+        if client not in self.clients:
+            WS_CLIENTS.inc()
         self.clients.add(client)
         if self._task is None or self._task.done():
             self._subscribed.clear()
@@ -117,6 +121,8 @@ class Hub:
         await asyncio.wait_for(self._subscribed.wait(), 10)
 
     def remove(self, client: Client) -> None:
+        if client in self.clients:
+            WS_CLIENTS.dec()
         self.clients.discard(client)
 
     async def close(self) -> None:

@@ -31,6 +31,7 @@ from aiff.events.tickets import (
     TicketCreated,
     TicketDeleted,
     TicketEnriched,
+    TicketMoved,
     TicketPinned,
     TicketSlaAtRisk,
     TicketSlaBreached,
@@ -280,6 +281,12 @@ def _pinned(state: BatchState, event: TicketPinned) -> None:
     _touch(state, row, event)
 
 
+def _moved(state: BatchState, event: TicketMoved) -> None:
+    row = _ticket(state, event.data.ticket_id)
+    routes.ticket_moved(state, event, row)
+    _touch(state, row, event)
+
+
 def _unpinned(state: BatchState, event: TicketUnpinned) -> None:
     row = _ticket(state, event.data.ticket_id)
     routes.ticket_unpinned(state, event, row)
@@ -394,6 +401,7 @@ _HANDLERS: dict[type, Any] = {
     TeamMetricsUpdated: _team_metrics,
     ZoneConfigured: _zone_configured,
     TicketPinned: _pinned,
+    TicketMoved: _moved,
     TicketUnpinned: _unpinned,
     TeamPositionReported: routes.position_reported,
     PlanUpdated: routes.plan_updated,

@@ -3,6 +3,7 @@
 - A position replaces the team's latest one unless it was measured earlier than the stored one.
 - A plan replaces its team-day (row and visits) unless its revision is older than the stored one (then it is
   recorded in the history and changes nothing), so a late or replayed revision never rolls a day back.
+- A move pins the ticket onto a team at a position (a visit not yet started only).
 - A pin freezes the ticket (onto a team, position and day when given); an unpin releases it. A frozen manual
   assignment is a pin on its team; the pin ends with the visit (unassigned, completed, cancelled).
 """
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiff.errors import RuleViolation, UnknownEntity
 from aiff.events.plans import PlanUpdated, TeamPositionReported
-from aiff.events.tickets import TicketPinned, TicketUnpinned
+from aiff.events.tickets import TicketMoved, TicketPinned, TicketUnpinned
 
 if TYPE_CHECKING:
     from aiff.projections.fold import BatchState
@@ -71,6 +72,15 @@ def ticket_pinned(state: BatchState, event: TicketPinned, ticket: Row) -> None:
     if team_id is not None:
         _known_team(state, team_id)
     ticket.update(pinned=True, pinned_team=team_id, pinned_sequence=d.sequence, pinned_date=d.plan_date)
+
+
+def ticket_moved(state: BatchState, event: TicketMoved, ticket: Row) -> None:
+    """A move is a pin onto that team and position; the planner places the visit there at its next re-plan."""
+    d = event.data
+    if ticket["status"] in TERMINAL or ticket["status"] == "in_progress":
+        raise RuleViolation(f"ticket {d.ticket_id} is {ticket['status']}: only a visit not yet started can move")
+    _known_team(state, d.team_id)
+    ticket.update(pinned=True, pinned_team=d.team_id, pinned_sequence=d.sequence, pinned_date=d.plan_date)
 
 
 def ticket_unpinned(state: BatchState, event: TicketUnpinned, ticket: Row) -> None:

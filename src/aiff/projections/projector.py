@@ -21,7 +21,7 @@ from aiff.events.plans import PlanUpdated, TeamPositionReported
 from aiff.events.registry import decode
 from aiff.events.requests import AutoAssignRequested
 from aiff.events.teams import TeamCreated, ZoneConfigured
-from aiff.events.tickets import TicketAssigned, TicketCreated, TicketPinned
+from aiff.events.tickets import TicketAssigned, TicketCreated, TicketMoved, TicketPinned
 from aiff.projections import fold, writer
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ async def _fold_and_write(conn: asyncpg.Connection, fresh: list[Decoded]) -> tup
             ticket_ids.add(data.ticket_id)
             if isinstance(event, TicketCreated):
                 numbers.add(data.ticket_number or fold.ticket_number_for(data.ticket_id, event.time))
-            elif isinstance(event, TicketAssigned) or (isinstance(event, TicketPinned) and data.team_id is not None):
+            elif isinstance(event, (TicketAssigned, TicketMoved)) or (isinstance(event, TicketPinned) and data.team_id is not None):
                 team_ids.add(data.team_id)
         elif event.topic_kind == "teams" and not isinstance(event, ZoneConfigured):
             team_ids.add(data.team_id)

@@ -207,6 +207,7 @@ plan_visits = Table(
     Column("travel_minutes", Float, nullable=False, server_default="0"),
     Column("travel_km", Float, nullable=False, server_default="0"),
     Column("pinned", Boolean, nullable=False, server_default=text("false")),
+    Column("explanation", JSONB),
     Index("idx_plan_visits_ticket", "ticket_id"),
 )
 

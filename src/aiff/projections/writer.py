@@ -35,7 +35,7 @@ PLAN_COLUMNS = (
 )  # fmt: skip
 VISIT_COLUMNS = (
     "team_id", "plan_date", "ticket_id", "sequence", "eta", "planned_start", "planned_end", "travel_minutes",
-    "travel_km", "pinned",
+    "travel_km", "pinned", "explanation",
 )  # fmt: skip
 HISTORY_COLUMNS = (
     "event_id", "entity_type", "entity_id", "type", "time", "source", "correlation_id", "topic", "partition",
@@ -118,6 +118,8 @@ async def load_state(
     if new_numbers:
         rows = await conn.fetch("SELECT ticket_number FROM tickets WHERE ticket_number = ANY($1::text[])", list(new_numbers))
         state.taken_numbers = {r["ticket_number"] for r in rows}
+    # A ticket's stored team too: a pin naming no team pins the ticket to it, and the fold checks it exists.
+    team_ids = set(team_ids) | {t["assigned_team"] for t in state.tickets.values() if t.get("assigned_team") is not None}
     if team_ids:
         for r in await conn.fetch(f"SELECT {', '.join(TEAM_COLUMNS)} FROM teams WHERE id = ANY($1::int[])", list(team_ids)):
             row = dict(r)
@@ -204,7 +206,7 @@ async def _write_routes(conn: asyncpg.Connection, state: BatchState) -> None:
         )
         visits = [v for k in keys for v in state.plan_visits.get(k, ())]
         if visits:
-            await conn.copy_records_to_table("plan_visits", records=_records(visits, VISIT_COLUMNS), columns=VISIT_COLUMNS)
+            await conn.copy_records_to_table("plan_visits", records=_records(visits, VISIT_COLUMNS, frozenset({"explanation"})), columns=VISIT_COLUMNS)
 
 
 async def _bump_sequence(conn: asyncpg.Connection, sequence: str, seen_id: int, api_range: range) -> None:

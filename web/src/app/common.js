@@ -85,22 +85,58 @@ export function kpiCards(root, kpis) {
     el("div", { class: "card kpi", testid: `kpi-${k}` }, el("div", { class: "kpi-label" }, label), el("div", { class: "kpi-value", testid: `kpi-${k}-value` }, fmt(v)))));
 }
 
-export function assistant(root) {
+// NRO-Bots chat: keeps the conversation id (follow-ups), shows each answer's data (a small table, the ticket and team
+// ids it used), suggestions that fit the question, and Confirm / Cancel for a proposed action.
+export function assistant(root, { onTicket } = {}) {
   const log = el("div", { class: "chat-log", testid: "chat-log" });
   const input = el("input", { type: "text", placeholder: "Ask NRO-Bots… e.g. which zone has the largest backlog?", testid: "chat-input" });
-  const form = el("form", { class: "chat-form", testid: "chat-form", onsubmit: async (e) => {
-    e.preventDefault();
-    const text = input.value.trim(); if (!text) return;
-    input.value = "";
+  let conversation = null, turn = 0;
+  const send = async (text) => {
+    text = (text || "").trim(); if (!text) return;
     log.append(el("div", { class: "msg me" }, text));
     try {
-      const r = await optional("POST", "/ai/chat", { message: text });
-      const answer = r === null ? "The assistant is not available yet." : (r.response || r.answer || r.message || JSON.stringify(r));
-      log.append(el("div", { class: "msg bot", testid: "chat-answer" }, answer));
+      const body = { message: text, context: conversation ? { conversation_id: conversation } : {} };
+      const r = await optional("POST", "/ai/chat", body);
+      if (r === null) { log.append(el("div", { class: "msg bot", testid: "chat-answer" }, "The assistant is not available yet.")); return; }
+      conversation = r.context?.conversation_id || conversation;
+      turn += 1;
+      log.append(answerView(r, turn, send, onTicket));
     } catch (err) { log.append(el("div", { class: "msg bot error" }, err.message)); }
     log.scrollTop = log.scrollHeight;
+  };
+  const form = el("form", { class: "chat-form", testid: "chat-form", onsubmit: async (e) => {
+    e.preventDefault();
+    const text = input.value; input.value = "";
+    await send(text);
   } }, input, el("button", { type: "submit" }, "Send"));
   root.replaceChildren(log, form);
+}
+
+function answerView(r, turn, send, onTicket) {
+  const answer = r.response || r.answer || r.message || JSON.stringify(r);
+  const box = el("div", { class: "msg bot", testid: "chat-answer", "data-turn": turn, "data-intent": r.intent || "" }, el("div", {}, answer));
+  const t = r.table;
+  if (t && t.columns && t.rows && t.rows.length) {
+    box.append(el("table", { class: "chat-table", testid: "chat-table" },
+      el("thead", {}, el("tr", {}, t.columns.map((c) => el("th", {}, c.replace(/_/g, " "))))),
+      el("tbody", {}, t.rows.slice(0, 15).map((row) => el("tr", {}, row.map((v) => el("td", {}, fmt(v))))))));
+  }
+  const ids = r.ids || {};
+  const chips = [
+    ...(ids.tickets || []).slice(0, 12).map((id) => el("button", { type: "button", class: "chip", testid: `chat-ticket-${id}`, onclick: () => (onTicket ? onTicket(id) : send(`show ticket ${id}`)) }, `#${id}`)),
+    ...(ids.teams || []).slice(0, 8).map((id) => el("button", { type: "button", class: "chip team", testid: `chat-team-${id}`, onclick: () => send(`what is team ${id} doing today?`) }, `team ${id}`)),
+  ];
+  if (chips.length) box.append(el("div", { class: "chips", testid: "chat-ids" }, chips));
+  if (r.proposed_action) {
+    box.append(el("div", { class: "chips", testid: "chat-confirm" },
+      el("button", { type: "button", class: "primary", testid: "chat-confirm-yes", onclick: () => send("yes") }, "Confirm"),
+      el("button", { type: "button", testid: "chat-confirm-no", onclick: () => send("no") }, "Cancel")));
+  }
+  if (r.suggestions?.length) {
+    box.append(el("div", { class: "chips suggestions", testid: "chat-suggestions" },
+      r.suggestions.slice(0, 3).map((q) => el("button", { type: "button", class: "chip", onclick: () => send(q) }, q))));
+  }
+  return box;
 }
 
 export function toast(text, kind = "info") {

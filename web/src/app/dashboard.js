@@ -18,7 +18,7 @@ async function start() {
   $$(".zone-select").forEach((s) => ZONES.forEach((z) => s.append(el("option", {}, z))));
   $$("header nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.view)));
   $("#logout").onclick = () => { session.clear(); state.live?.close(); location.reload(); };
-  initCharts(); initMap(); assistant($("#chat")); bindTickets(); bindPlanning();
+  initCharts(); initMap(); assistant($("#chat"), { onTicket: (id) => { show("tickets"); openTicket(id); } }); bindTickets(); bindPlanning();
   state.live = new Live({}, {
     status: (s) => { const d = $("[data-testid=live-status]"); d.textContent = s; d.classList.toggle("live", s === "live"); },
     snapshot: (m) => { applyKpis(m.kpis); if (m.reason) { loadTickets(); loadMapTickets(); } },

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from aiff.ai import chat as chat_service
 from aiff.ai import service
-from aiff.api.deps import ResourcesDep, require_roles
+from aiff.api.deps import ConnDep, CorrelationId, ResourcesDep, WaiterDep, require_roles
 from aiff.api.routers.analytics import Period, own_team, own_teams
 from aiff.api.schemas import TeamId, Text, ZoneName
 from aiff.api.security import Principal
@@ -60,8 +60,21 @@ class PredictionRequest(BaseModel):
 
 
 @router.post("/ai/chat", summary="Ask the dispatcher assistant (answers with numbers from the read models)")
-async def chat(body: ChatMessage, _: Viewer, resources: ResourcesDep) -> dict[str, Any]:
-    return await chat_service.chat(resources.pool, resources.settings, body.message, body.context.model_dump(exclude_none=True))
+async def chat(
+    body: ChatMessage, principal: Viewer, resources: ResourcesDep, conn: ConnDep, waiter: WaiterDep, cid: CorrelationId
+) -> dict[str, Any]:
+    """Answers carry their data (`data`, `table`, `ids`). Field users see only their team's tickets. A proposed
+    action (`proposed_action`) is carried out only when the same conversation replies "yes"/"ya", and then through
+    the same command functions as POST /tickets/assign, /tickets/{id}/status and /tickets/{id}/pin (role checked)."""
+    from aiff.assistant.actions import executor
+    from aiff.assistant.state import ConversationStore
+
+    return await chat_service.chat(
+        resources.pool, resources.settings, body.message, body.context.model_dump(exclude_none=True),
+        store=ConversationStore(resources.redis) if resources.redis is not None else None, user=str(principal.id), role=principal.role,
+        scope_team=(principal.team_id if principal.team_id is not None else -1) if principal.role == "field" else None,
+        execute=executor(principal, conn, resources, waiter, cid),
+    )  # fmt: skip
 
 
 @router.post("/ai/analyze", summary="Summary, insights, recommendations and a data-derived confidence")

@@ -1,5 +1,5 @@
 """Dispatcher and field commands of route-aware dispatch, each published as an event (read-your-writes):
-a team's position, and pinning or unpinning a ticket (a pin with another team or slot is a move)."""
+a team's position, pinning or unpinning a ticket, and moving it to a team and position (a pin there)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from aiff.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
 from aiff.api.routers.teams import TeamIdPath, load_team
 from aiff.api.routers.tickets import TicketIdPath, _answer, _ticket_row
 from aiff.api.schemas import ACCEPTED_DOC, Accepted, TicketDetail
-from aiff.api.schemas_routes import PinRequest, PositionReport, TeamPosition, UnpinRequest
+from aiff.api.schemas_routes import MoveRequest, PinRequest, PositionReport, TeamPosition, UnpinRequest
 from aiff.errors import ContractViolation, RuleViolation, UnknownEntity
 from aiff.events.envelope import utcnow
 from aiff.events.plans import TeamPositionReported
 from aiff.events.teams import team_event
-from aiff.events.tickets import TicketPinned, TicketUnpinned, ticket_event
+from aiff.events.tickets import TicketMoved, TicketPinned, TicketUnpinned, ticket_event
 
 router = APIRouter(tags=["dispatch"], responses=ERROR_RESPONSES)
 CLOCK_SKEW = timedelta(minutes=5)
@@ -83,6 +83,35 @@ async def pin(
             raise RuleViolation(f"team {team.id} is {'retired' if not team.is_active else team.status} and cannot take tickets")
     data = {**body.model_dump(exclude_none=True), "ticket_id": ticket_id, "pinned_by": principal.actor}
     event = ticket_event(TicketPinned, data, correlationid=cid, source=API_SOURCE)
+    return await _answer(conn, await publish_and_wait(resources, waiter, [event]), ticket_id, event.id)
+
+
+@router.post("/tickets/{ticket_id}/move", response_model=TicketDetail, summary="Move a ticket to a team and position",
+             responses={**NOT_FOUND, **CONFLICT, **ACCEPTED_DOC})  # fmt: skip
+async def move(
+    ticket_id: TicketIdPath, body: MoveRequest, principal: Dispatcher, conn: ConnDep, resources: ResourcesDep,
+    waiter: WaiterDep, cid: CorrelationId,
+) -> Any:  # fmt: skip
+    """Publishes TicketMoved: the planner places the visit on that team at that position of its day at the next
+    re-plan (which the event itself triggers) and keeps it there: a pin. 409 for a ticket finished or in
+    progress, or a retired, offline, on-leave or full team."""
+    ticket = await _pinnable(conn, ticket_id)
+    if ticket["status"] == "in_progress":
+        raise RuleViolation(f"ticket {ticket_id} is in progress: only a visit not yet started can move")
+    team = await load_team(conn, body.team_id)
+    if team is None:
+        raise UnknownEntity(f"team {body.team_id} not found")
+    if not team.is_active or team.status in ("offline", "on_leave"):
+        raise RuleViolation(f"team {team.id} is {'retired' if not team.is_active else team.status} and cannot take tickets")
+    if ticket["assigned_team"] != team.id:
+        holding = await conn.fetchval(
+            "SELECT count(*) FROM tickets WHERE assigned_team = $1 AND status IN ('assigned', 'in_progress')", team.id
+        )
+        if holding >= team.capacity:
+            raise RuleViolation(f"team {team.id} is full: {holding} open tickets, capacity {team.capacity}")
+    data = {"ticket_id": ticket_id, "team_id": team.id, "sequence": body.position, "plan_date": body.plan_date,
+            "moved_by": principal.actor, "reason": body.reason}  # fmt: skip
+    event = ticket_event(TicketMoved, {k: v for k, v in data.items() if v is not None}, correlationid=cid, source=API_SOURCE)
     return await _answer(conn, await publish_and_wait(resources, waiter, [event]), ticket_id, event.id)
 
 

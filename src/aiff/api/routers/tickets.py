@@ -29,6 +29,7 @@ from aiff.api.schemas import (
     AutoAssignRequest,
     DailyCount,
     HistoryEntry,
+    PlannedSlot,
     PriorityPerformance,
     StatusChange,
     Text,
@@ -39,6 +40,8 @@ from aiff.api.schemas import (
     TicketPerformance,
     StrictDigits,
     TicketUpdate,
+    UnservedAssignment,
+    UnservedInfo,
     ZoneName,
 )
 from aiff.api.security import Principal
@@ -46,7 +49,9 @@ from aiff.api.sql import fetch, fetchrow, fetchval, one_of
 from aiff.errors import ContractViolation, RuleViolation, UnknownEntity
 from aiff.events.envelope import utcnow
 from aiff.events.requests import AutoAssignRequested
-from aiff.events.tickets import TicketAssigned, TicketCreated, TicketDeleted, TicketStatusChanged, TicketUpdated, ticket_event
+from aiff.events.tickets import (
+    TicketAssigned, TicketCreated, TicketDeleted, TicketPinned, TicketStatusChanged, TicketUpdated, ticket_event,
+)
 from aiff.events.vocabulary import ACTIVE_STATUSES, Priority, TicketStatus, transition_error
 from aiff.geo import haversine_km
 from aiff.projections.schema import assignments, event_history, tickets
@@ -268,14 +273,35 @@ async def get_ticket(ticket_id: TicketIdPath, principal: CurrentUser, conn: Conn
     return _json_response(TicketDetail.model_validate(detail))
 
 
-@router.get("/{ticket_id}/assignment", response_model=AssignmentInfo, summary="Why the ticket's team was chosen", responses=NOT_FOUND)
-async def get_assignment(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep) -> AssignmentInfo:
-    """The active assignment with the strategy's score breakdown."""
-    await _visible_ticket(conn, principal, ticket_id)
+_PLANNED_SQL = """SELECT v.team_id, v.plan_date, p.revision, v.sequence, v.eta, v.planned_start, v.planned_end,
+       v.travel_minutes, v.travel_km, v.pinned, v.explanation
+FROM plan_visits v JOIN plans p ON p.team_id = v.team_id AND p.plan_date = v.plan_date
+WHERE v.ticket_id = $1 ORDER BY v.plan_date DESC, p.updated_at DESC LIMIT 1"""
+_DEFERRED_SQL = """SELECT event, time FROM event_history
+WHERE entity_type = 'ticket' AND entity_id = $1 AND type = 'aiff.assignment.deferred.v1' ORDER BY time DESC LIMIT 1"""
+
+
+@router.get("/{ticket_id}/assignment", response_model=AssignmentInfo | UnservedAssignment,
+            summary="Why the ticket's team and slot were chosen, or why it is unassigned", responses=NOT_FOUND)  # fmt: skip
+async def get_assignment(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep) -> AssignmentInfo | UnservedAssignment:
+    """The active assignment with the strategy's score breakdown and, when the team's day is planned, the visit's
+    slot with the planner's explanation (travel, lateness, priority, churn terms). Without an active assignment:
+    the binding reason of the engine's latest deferral (`assigned: false`); 404 when there is neither."""
+    ticket = await _visible_ticket(conn, principal, ticket_id)
     assignment = await _active_assignment(conn, ticket_id)
-    if assignment is None:
+    if assignment is not None:
+        slot = await conn.fetchrow(_PLANNED_SQL, ticket_id)
+        if slot is not None and slot["team_id"] == assignment.team_id:
+            assignment.planned = PlannedSlot.model_validate(dict(slot))
+        return assignment
+    deferred = await conn.fetchrow(_DEFERRED_SQL, str(ticket_id))
+    if deferred is None:
         raise UnknownEntity(f"ticket {ticket_id} has no active assignment")
-    return assignment
+    data = json.loads(deferred["event"]) if isinstance(deferred["event"], str) else deferred["event"]
+    data = data.get("data", {})
+    return UnservedAssignment(ticket_id=ticket_id, status=ticket["status"],
+                              unserved=UnservedInfo(code=data.get("code"), reason=data.get("reason") or "", strategy=data.get("strategy") or "",
+                                                    decided_at=deferred["time"]))  # fmt: skip
 
 
 @router.get("/{ticket_id}/history", response_model=list[HistoryEntry], summary="Audit trail of the ticket", responses=NOT_FOUND)
@@ -429,7 +455,7 @@ async def delete_ticket(
 async def assign(
     body: AssignRequest, principal: Dispatcher, conn: ConnDep, resources: ResourcesDep, waiter: WaiterDep, cid: CorrelationId
 ) -> Any:
-    """Publishes TicketAssigned (strategy manual, frozen: the engine will not revise it).
+    """Publishes TicketAssigned (strategy manual, frozen) and TicketPinned to that team: the planner keeps it there.
 
     409 when the ticket's status does not allow assignment, the team is retired, offline or on leave,
     or the team has no free capacity. A missing skill or another zone only warns.
@@ -473,7 +499,9 @@ async def assign(
             },
             correlationid=cid, source=API_SOURCE,
         )  # fmt: skip
-        applied = await publish_and_wait(resources, waiter, [event])
+        pin = ticket_event(TicketPinned, {"ticket_id": body.ticket_id, "team_id": team.id, "pinned_by": principal.actor,
+                                          "reason": body.reason or "manual assignment"}, correlationid=cid, source=API_SOURCE)  # fmt: skip
+        applied = await publish_and_wait(resources, waiter, [event, pin])
     finally:
         await conn.execute("SELECT pg_advisory_unlock(hashtext('aiff.team.capacity'), $1)", body.team_id)
     if not applied:

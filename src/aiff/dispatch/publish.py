@@ -1,0 +1,124 @@
+"""A zone's re-plan -> the events that announce what changed: `plan.updated` per team whose day changed,
+`ticket.assigned` for visits whose team changed (with planned start, ETA and sequence), `ticket.unassigned`
+for assigned visits the plan left out (never a dispatcher's pin: that stays with its team), and deferrals (with the binding reason) for open tickets left out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from aiff.dispatch.explain import Explainer, bounded
+from aiff.dispatch.replan import Replan
+from aiff.planning import TeamPlan, TravelModel
+
+STRATEGY = "routes"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored team-day: its revision and what a change is judged by (order and minute-rounded times)."""
+
+    revision: int
+    signature: tuple
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A ticket's current assignment."""
+
+    team_id: int
+    status: str  # assigned | in_progress
+    pinned: bool = False  # a dispatcher's pin, move or manual assignment: never released by the engine
+
+
+@dataclass
+class Changes:
+    plans: list[dict[str, Any]] = field(default_factory=list)  # PlanUpdatedData
+    assigned: list[dict[str, Any]] = field(default_factory=list)  # TicketAssignedData
+    unassigned: list[dict[str, Any]] = field(default_factory=list)  # TicketUnassignedData
+    deferred: dict[int, tuple[str, str]] = field(default_factory=dict)  # ticket -> (reason, code)
+
+
+def _minute(t: datetime) -> str:
+    return t.isoformat(timespec="minutes")
+
+
+def signature(visits: list[tuple[int, datetime, datetime]], break_start: datetime | None) -> tuple:
+    """(ticket, eta, start) per visit in order, and the break, to the minute: what makes a day 'changed'."""
+    return tuple((t, _minute(e), _minute(s)) for t, e, s in visits) + ((None if break_start is None else _minute(break_start)),)
+
+
+def changes(result: Replan, *, stored: Mapping[tuple[int, date], Stored], holding: Mapping[int, Holding],
+            cleared: Mapping[tuple[int, date], str], travel: TravelModel, cause: str) -> Changes:
+    """`stored`: the team-days on record; `holding`: current assignments of the zone's tickets; `cleared`:
+    stored team-days with visits that this plan no longer covers (the team went offline, its day moved) and why."""
+    out = Changes()
+    explainer = Explainer(result.inputs, travel)
+    planned: dict[int, tuple[int, date]] = {}
+    for day in result.inputs.teams:
+        tp = result.plan.teams.get(day.team.id)
+        if tp is None:
+            continue
+        team_id = int(day.team.id)
+        data = _plan_data(tp, team_id, day.plan_date, explainer, holding, result.churn_gain_minutes)
+        for v in data["visits"]:
+            planned[v["ticket_id"]] = (team_id, day.plan_date)
+        key = (team_id, day.plan_date)
+        old = stored.get(key)
+        sig = signature([(v["ticket_id"], v["eta"], v["planned_start"]) for v in data["visits"]], data["break_start"])
+        if old is not None and old.signature == sig:
+            continue
+        if old is None and not data["visits"]:
+            continue
+        data["revision"] = (old.revision if old else 0) + 1
+        data["reason"] = f"re-planned on {cause}" + (f"; moves save {result.churn_gain_minutes:.0f} min" if result.moved else "")
+        out.plans.append(data)
+        for v in data["visits"]:
+            held = holding.get(v["ticket_id"])
+            if held is not None and (held.team_id == team_id or held.status == "in_progress"):
+                continue
+            e = v["explanation"]
+            out.assigned.append({
+                "ticket_id": v["ticket_id"], "team_id": team_id, "strategy": STRATEGY, "assigned_by": "engine",
+                "distance_km": explainer.base_km(day.team.id, str(v["ticket_id"])), "score": e["travel_minutes"] + e["lateness_minutes"],
+                "reason": e["summary"], "replaces_team_id": held.team_id if held else None,
+                "breakdown": {k: float(e[k]) for k in ("travel_minutes", "travel_km", "lateness_minutes", "priority_weight_minutes")}
+                | ({"churn_gain_minutes": float(e["churn_gain_minutes"])} if e["churn_gain_minutes"] is not None else {}),
+                "planned_start": v["planned_start"], "eta": v["eta"], "sequence": v["sequence"], "plan_date": day.plan_date,
+            })  # fmt: skip
+    for key, why in cleared.items():
+        if key in stored and key[0] not in {int(d.team.id) for d in result.inputs.teams if d.plan_date == key[1]}:
+            out.plans.append({"team_id": key[0], "plan_date": key[1], "revision": stored[key].revision + 1,
+                              "strategy": STRATEGY, "visits": [], "reason": why})  # fmt: skip
+    for u in result.plan.unserved:
+        ticket_id = int(u.ticket_id)
+        if ticket_id in planned:
+            continue
+        held = holding.get(ticket_id)
+        reason = f"{u.reason}: {u.detail}"[:1000]
+        if held is None:
+            out.deferred[ticket_id] = (reason, u.reason)
+        elif held.status == "assigned" and not held.pinned:
+            out.unassigned.append({"ticket_id": ticket_id, "team_id": held.team_id, "reason": reason})
+            out.deferred[ticket_id] = (reason, u.reason)
+    return out
+
+
+def _plan_data(tp: TeamPlan, team_id: int, plan_date: date, explainer: Explainer, holding: Mapping[int, Holding],
+               churn_gain: float | None) -> dict[str, Any]:
+    visits = []
+    for k, v in enumerate(tp.visits):
+        held = holding.get(int(v.ticket_id))
+        explanation = explainer.explain(v, None if held is None else str(held.team_id), churn_gain)
+        visits.append({
+            "ticket_id": int(v.ticket_id), "sequence": k + 1, "eta": v.eta, "planned_start": v.planned_start,
+            "planned_end": v.planned_end, "travel_minutes": bounded(v.travel_minutes, 2), "travel_km": bounded(v.travel_km, 3),
+            "pinned": explanation["churn"] == "pinned", "explanation": explanation,
+        })  # fmt: skip
+    return {
+        "team_id": team_id, "plan_date": plan_date, "strategy": STRATEGY, "visits": visits,
+        "break_start": tp.lunch.start if tp.lunch else None, "break_end": tp.lunch.end if tp.lunch else None,
+        "totals": {"drive_minutes": bounded(tp.travel_minutes, 2), "drive_km": bounded(tp.travel_km, 3),
+                   "overtime_minutes": bounded(tp.overtime_minutes, 2)},
+    }  # fmt: skip

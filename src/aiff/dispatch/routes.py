@@ -1,0 +1,75 @@
+"""The `routes` strategy of the assignment consumer: re-plan the affected zones' days and say what changed.
+
+A zone is the unit of re-planning (its teams plan the tickets of the zone and those held by or pinned to
+them), as in the simulation; a batch re-plans only the zones its events touch, the scheduled full re-plan
+every zone with teams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+import asyncpg
+
+from aiff.dispatch import store
+from aiff.dispatch.inputs import MALAYSIA, point_of, stored_plan, team_day
+from aiff.dispatch.publish import Changes, Holding, Stored, changes, signature
+from aiff.dispatch.replan import replan_zone
+from aiff.planning import HaversineTravel, TravelModel
+
+
+SECONDS_BASE = 0.05
+SECONDS_PER_VISIT = 0.01
+"""A zone's search time grows with its visits up to the configured cap: a handful of visits needs no 0.3 s."""
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    freeze: timedelta = timedelta(minutes=30)
+    churn_threshold_minutes: float = 10.0
+    seconds: float = 0.3
+    travel: TravelModel = HaversineTravel()
+
+
+async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, config: RouteSettings, *,
+                 requested: Iterable[int] = (), cause: str = "a change", exclude: Iterable[int] = ()) -> Changes:
+    """Re-plan each zone in turn and collect the changes (events to publish) of all of them."""
+    out = Changes()
+    requested, exclude = set(requested), set(exclude)
+    for zone in sorted(set(zones)):
+        teams = await store.team_rows(conn, [zone])
+        tickets = [t for t in await store.ticket_rows(conn, [zone], requested) if t["id"] not in exclude]
+        if not teams and not tickets:
+            continue
+        days = {r["id"]: team_day(r, now) for r in teams}
+        plans, visits = await store.stored_plans(conn, list(days), now.astimezone(MALAYSIA).date())
+        if not tickets and not visits:
+            continue  # nothing to plan and no planned visit to clear
+        current_days = [p for p in plans if (d := days.get(p["team_id"])) is not None and d.plan_date == p["plan_date"]]
+        keys = {(p["team_id"], p["plan_date"]) for p in current_days}
+        positions = {str(t["id"]): point_of(t["latitude"], t["longitude"], t["zone"]) for t in tickets}
+        previous = None
+        if current_days:
+            previous = stored_plan(current_days, [v for v in visits if (v["team_id"], v["plan_date"]) in keys], positions)
+        holding = {t["id"]: Holding(t["assigned_team"], t["status"], bool(t["pinned"]) and t["pinned_team"] == t["assigned_team"]) for t in tickets
+                   if t["status"] in ("assigned", "in_progress") and t["assigned_team"] is not None}  # fmt: skip
+        current = {str(t): str(h.team_id) for t, h in holding.items() if h.status == "assigned"}
+        seconds = min(config.seconds, SECONDS_BASE + SECONDS_PER_VISIT * len(tickets))
+        result = replan_zone(teams, tickets, previous, now, freeze=config.freeze, seconds=seconds,
+                             churn_threshold_minutes=config.churn_threshold_minutes, travel=config.travel, current=current)
+        by_key: dict[tuple, list] = {}
+        for v in visits:
+            by_key.setdefault((v["team_id"], v["plan_date"]), []).append((v["ticket_id"], v["eta"], v["planned_start"]))
+        stored = {(p["team_id"], p["plan_date"]): Stored(p["revision"], signature(by_key.get((p["team_id"], p["plan_date"]), []), p["break_start"]))
+                  for p in plans}  # fmt: skip
+        status = {t["id"]: t["status"] for t in teams}
+        cleared = {key: f"team is {status.get(key[0], 'retired')}: its visits are re-planned elsewhere"
+                   for key in stored if days.get(key[0]) is None and by_key.get(key)}  # fmt: skip
+        zone_changes = changes(result, stored=stored, holding=holding, cleared=cleared, travel=config.travel, cause=cause)
+        out.plans += zone_changes.plans
+        out.assigned += zone_changes.assigned
+        out.unassigned += zone_changes.unassigned
+        out.deferred.update(zone_changes.deferred)
+    return out

@@ -1,0 +1,61 @@
+"""Entity extraction, Malay/English date ranges and the intent model of the assistant (no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from aiff.assistant.dates import parse_range
+from aiff.assistant.entities import extract
+from aiff.assistant.model import load_paraphrases, model
+
+NOW = datetime(2026, 11, 30, 19, 0, tzinfo=UTC)  # Tuesday 1 Dec 03:00 in Malaysia
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "start", "end"),
+    [
+        ("hari ini", "today", "2026-11-30T16:00:00+00:00", "2026-12-01T16:00:00+00:00"),
+        ("semalam", "yesterday", "2026-11-29T16:00:00+00:00", "2026-11-30T16:00:00+00:00"),
+        ("minggu ini", "this_week", "2026-11-29T16:00:00+00:00", "2026-12-01T16:00:00+00:00"),
+        ("minggu lepas", "last_week", "2026-11-22T16:00:00+00:00", "2026-11-29T16:00:00+00:00"),
+        ("bulan lepas", "last_month", "2026-10-31T16:00:00+00:00", "2026-11-30T16:00:00+00:00"),
+        ("last 3 days", "last_3_days", "2026-11-28T16:00:00+00:00", "2026-12-01T16:00:00+00:00"),
+        ("dua minggu lepas", "last_14_days", "2026-11-17T16:00:00+00:00", "2026-12-01T16:00:00+00:00"),
+    ],
+)
+def test_malaysian_calendar_ranges(text, label, start, end):
+    r = parse_range(text, NOW)
+    assert (r.label, r.start.isoformat(), r.end.isoformat()) == (label, start, end)
+
+
+def test_entities_in_both_languages_with_typos():
+    e = extract("berapa tiket kritkal yg blm siap di kelantn semalam", now=NOW)
+    assert (e.zone, e.priority, e.status, e.range.label, e.language) == ("Kelantan", "critical", "open", "yesterday", "ms")
+    e = extract("why is tkt-2026-999 late in penang?")
+    assert e.tickets == ["TKT-2026-000999"] and e.zone == "Pulau Pinang" and e.metric == "overdue" and e.language == "en"
+    assert extract("zon mana paling tinggi backlog").priority is None  # "paling tinggi" = highest, not a priority
+    assert extract("which state has the most low priority tickets").priority == "low"
+    assert extract("pasukan 43 pegang berapa tiket").zones == []  # "pegang" is not "Penang"
+    assert extract("compare johor and KL").zones == ["Johor", "Kuala Lumpur"]
+    teams = {"unit kuching 03": 41}
+    e = extract("apa Unit Kuching 03 buat hari ni", teams)
+    assert e.team_ids == [41] and e.zones == []  # the team's name is not the zone Sarawak
+    assert extract("the second one").ordinal == 2 and extract("yang ketiga").ordinal == 3
+    assert extract("open tickets older than 3 days").older_than_hours == 72
+
+
+def test_intent_model_generalises_to_unseen_phrasing():
+    seen = {p for _, p in load_paraphrases()}
+    cases = {
+        "zon mana backlog paling besar": "rank_zones",
+        "how many critical jobs are still pending in ZONE": "count_tickets",
+        "when does the crew arrive at TICKET": "ticket_eta",
+        "kenapa TICKET lambat": "explain_late",
+        "apa akan jadi kalau TEAM tak bertugas": "what_if_offline",
+        "which crew has the best customer rating": "rank_teams",
+    }
+    for text, intent in cases.items():
+        assert text not in seen
+        assert model().predict(text).intent == intent, text
