@@ -15,7 +15,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from aiff.planning import LunchBreak, Point, Team, Visit
+from aiff.planning import Costs, LunchBreak, Point, Team, Visit
+from aiff.planning.costs import CHURN_COST
 from aiff.planning.decompose import Decomposed
 from aiff.simulation import arrivals
 from aiff.simulation.engine import SimConfig
@@ -41,7 +42,7 @@ def _world(seed: int, n_teams: int, n_visits: int) -> tuple[list[Team], list[Vis
 def replan_scale(seed: int, incremental_seconds: float, full_budget: float, events: int) -> None:
     now = at(SHIFT_START)
     teams, visits, spare = _world(seed, 150, 1000)
-    d = Decomposed(teams, max_teams=10, seconds=incremental_seconds, seed=seed)
+    d = Decomposed(teams, max_teams=10, seconds=incremental_seconds, seed=seed, costs=Costs(churn_cost=CHURN_COST))
     d.add(visits)
     t0 = time.perf_counter()
     d.plan_all(now)
@@ -81,6 +82,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=SimConfig.seed)
     ap.add_argument("--tick-minutes", type=int, default=SimConfig.tick_minutes)
     ap.add_argument("--plan-iterations", type=int, default=SimConfig.plan_iterations)
+    ap.add_argument("--horizon-days", type=int, default=SimConfig.horizon_days, help="routes: working days planned ahead")
     ap.add_argument("--strategy", action="append", help="strategy to run (repeatable; default all)")
     ap.add_argument("--replan-scale", action="store_true")
     ap.add_argument("--incremental-seconds", type=float, default=0.2)
@@ -91,7 +93,8 @@ def main() -> None:
         replan_scale(args.seed, args.incremental_seconds, args.full_budget, args.events)
         return
     config = SimConfig(days=args.days, teams=args.teams, tickets_per_day=args.tickets_per_day, seed=args.seed,
-                       tick_minutes=args.tick_minutes, plan_iterations=args.plan_iterations)
+                       tick_minutes=args.tick_minutes, plan_iterations=args.plan_iterations,
+                       horizon_days=args.horizon_days)
     from aiff.simulation.policies import STRATEGIES
 
     print(render(run_all(config, tuple(args.strategy or STRATEGIES))))

@@ -7,6 +7,9 @@ seconds (see aiff.planning.costs). Mapping:
   `shift_duration`/`max_overtime`/`unit_overtime_cost` for overtime, and its own profile (matrix) in which
   visits it may not serve (skill, or pinned to another team) are unreachable - PyVRP's way of restricting
   clients to vehicle types;
+- each later shift of a team (`Team.later_shifts`, the multi-day horizon) is one more vehicle type of that
+  team: from and to its base, that day's shift as its window, the team's skills; no break is modelled on a
+  later day, its shift is shortened by the break instead (those days are re-planned before they start);
 - visits pinned with a sequence (in progress, frozen) are not given to the solver: they are scheduled first,
   in order, and the team's route starts where and when the last of them ends;
 - a lunch break is a required client of the team's own profile with the break's window and duration. PyVRP
@@ -17,7 +20,7 @@ seconds (see aiff.planning.costs). Mapping:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -47,6 +50,7 @@ class TeamSlot:
     depart: int = 0  # leaves its start position (before any frozen visits)
     break_client: int | None = None
     break_loc: int | None = None
+    day: int = 0  # 0 = today, n = the team's n-th later shift
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,10 @@ class Instance:
                     mat[b, b] = 0
 
 
-def build(teams: list[Team], visits: list[Visit], travel: TravelModel, now: datetime, costs: Costs) -> Instance:
-    """Map teams and visits onto PyVRP's model (see the module docstring)."""
+def build(teams: list[Team], visits: list[Visit], travel: TravelModel, now: datetime, costs: Costs,
+          hold: dict[str, str] | None = None) -> Instance:
+    """Map teams and visits onto PyVRP's model (see the module docstring). `hold` restricts visits to a team
+    (ticket -> team id) without a pin's prize: how a re-plan is solved without moving anything."""
     t0 = now
     active = [t for t in teams if t.shift_end + t.max_overtime > now]
     by_id = {v.ticket_id: v for v in visits}
@@ -140,9 +146,12 @@ def build(teams: list[Team], visits: list[Visit], travel: TravelModel, now: date
     inst.overtime_cost = costs.overtime_cost
     inst.points = points + [active[k].start for k in breaks]
     frozen_ids = _freeze_heads(inst, active, visits)
+    _add_later_shifts(inst, active)
 
-    horizon = max((inst.secs(t.shift_end + t.max_overtime) for t in active), default=0)
-    _add_visit_clients(inst, [v for v in visits if v.ticket_id not in frozen_ids], horizon, costs)
+    horizon = max((inst.secs(s.team.shift_end + s.team.max_overtime) for s in inst.slots), default=0)
+    today = max((inst.secs(s.team.shift_end + s.team.max_overtime) for s in inst.slots if s.day == 0), default=0)
+    _add_visit_clients(inst, [v for v in visits if v.ticket_id not in frozen_ids], horizon, costs,
+                       today if any(s.day > 0 for s in inst.slots) else None)
     next_break_loc = n_points
     for slot in inst.slots:
         lunch = slot.team.lunch
@@ -160,9 +169,23 @@ def build(teams: list[Team], visits: list[Visit], travel: TravelModel, now: date
 
     where = points + [active[k].start for k in breaks]  # coordinates are for plots; the solver uses the matrices
     inst.locations = [pyvrp.Location(p.lon, p.lat) for p in where]
-    _add_vehicles(inst, costs)
+    _add_vehicles(inst, costs, hold or {})
     inst.place_breaks(None)
     return inst
+
+
+def _add_later_shifts(inst: Instance, active: list[Team]) -> None:
+    """One more slot per later shift of each team: from and to its base, shortened by its break."""
+    nt = len(active)
+    for k, team in enumerate(active):
+        brk = team.lunch.duration if team.lunch is not None else timedelta(0)
+        for d, (start, end) in enumerate(team.later_shifts, start=1):
+            if end - brk <= start or end - brk <= inst.t0:
+                continue
+            day_team = replace(team, shift_start=start, shift_end=end - brk, start=team.end, lunch=None, later_shifts=())
+            avail = max(inst.secs(start), 0)
+            inst.slots.append(TeamSlot(team=day_team, vehicle_type=len(inst.slots), avail=avail, start_loc=nt + k,
+                                       end_loc=nt + k, depart=avail, day=d))
 
 
 def _freeze_heads(inst: Instance, active: list[Team], visits: list[Visit]) -> set[str]:
@@ -192,8 +215,8 @@ def _freeze_heads(inst: Instance, active: list[Team], visits: list[Visit]) -> se
     return frozen_ids
 
 
-def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs: Costs) -> None:
-    """One client per visit, or an on-time/late pair in a client group when the SLA due time can bind."""
+def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs: Costs, today: int | None) -> None:
+    """One client per visit, or mutually exclusive copies in a client group (on time, late tiers, today)."""
     for v in visits:
         early, late = 0, horizon
         if v.window is not None:
@@ -201,20 +224,15 @@ def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs:
         if early > late:
             continue  # the window has passed or lies beyond every shift: left unserved with its reason
         service = int(v.service.total_seconds())
-        serve = costs.pinned_prize if v.pinned_team is not None else costs.serve(v.priority)
-        bonus = costs.bonus(v.priority)
         loc = inst.visit_loc[v.ticket_id]
-        on_time_late = None if v.due is None else inst.secs(v.due) - service
-        if on_time_late is None or on_time_late >= late:
-            copies = [(late, serve + bonus, None if v.due is None else True)]
-        elif on_time_late < early:
-            copies = [(late, serve, False)]
-        else:
-            copies = [(on_time_late, serve + bonus, True), (late, serve, False)]
-        group = len(inst.groups) if len(copies) == 2 else None
+        aim = None if v.due is None else inst.secs(v.due) - int(service * (1 + costs.margin(v.priority)))
+        copies = _copies(v, early, late, aim, costs)
+        if today is not None and early <= today < late and v.pinned_team is None:
+            copies = _today_first(copies, today, costs.today_bonus.get(v.priority, costs.today_bonus["medium"]))
+        group = len(inst.groups) if len(copies) > 1 else None
         if group is not None:
             first = len(inst.clients)
-            inst.groups.append(pyvrp.ClientGroup([first, first + 1], required=False))
+            inst.groups.append(pyvrp.ClientGroup(list(range(first, first + len(copies))), required=False))
         for tw_late, prize, on_time in copies:
             inst.clients.append(ClientRef(visit=v, on_time=on_time))
             inst.pyvrp_clients.append(pyvrp.Client(location=loc, service_duration=service, tw_early=early,
@@ -222,7 +240,45 @@ def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs:
                                                    name=v.ticket_id))
 
 
-def _add_vehicles(inst: Instance, costs: Costs) -> None:
+def _copies(v: Visit, early: int, late: int, on_time_late: int | None, costs: Costs) -> list[tuple[int, int, bool | None]]:
+    """(latest start, prize, on time?) per copy of a visit: on time, then one per late tier (see costs)."""
+    serve, bonus = costs.serve(v.priority), costs.bonus(v.priority)
+    if v.pinned_team is not None:
+        serve = costs.pinned_prize
+    if on_time_late is None:
+        return [(late, serve + bonus, None)]
+    if on_time_late >= late:
+        return [(late, serve + bonus, True)]
+    out: list[tuple[int, int, bool | None]] = []
+    if on_time_late >= early:
+        out.append((on_time_late, serve + bonus, True))
+    lateness = 0
+    for bound in costs.late_tiers:
+        lateness = bound
+        tw_late = on_time_late + bound
+        if tw_late >= late:
+            break
+        if tw_late >= early:
+            out.append((tw_late, _late(v, serve, bound, costs), False))
+    out.append((late, _late(v, serve, lateness, costs), False))
+    return out
+
+
+def _today_first(copies: list, today: int, bonus: int) -> list:
+    """Copies worth `bonus` more when served by the end of today's shifts (latest start `today`)."""
+    out = [(tw, prize + bonus, ok) for tw, prize, ok in copies if tw <= today]
+    rest = [c for c in copies if c[0] > today]
+    if rest and (not out or out[-1][0] < today):
+        tw, prize, ok = rest[0]
+        out.append((today, prize + bonus, ok))
+    return out + rest
+
+
+def _late(v: Visit, serve: int, lateness: int, costs: Costs) -> int:
+    return serve if v.pinned_team is not None else costs.late_prize(v.priority, lateness)
+
+
+def _add_vehicles(inst: Instance, costs: Costs, hold: dict[str, str]) -> None:
     """A vehicle type (and profile) per team; teams that may reach the same locations share a profile."""
     n_loc = inst.durations.shape[0]
     masks: dict[bytes, int] = {}
@@ -233,7 +289,7 @@ def _add_vehicles(inst: Instance, costs: Costs) -> None:
             mask[[s.start_loc, s.end_loc]] = True
         for ref in inst.clients:
             v = ref.visit
-            if v is not None and v.skill in team.skills and v.pinned_team in (None, team.id):
+            if v is not None and v.skill in team.skills and (hold.get(v.ticket_id) or v.pinned_team) in (None, team.id):
                 mask[inst.visit_loc[v.ticket_id]] = True
         if slot.break_loc is not None:
             mask[slot.break_loc] = True
@@ -243,7 +299,7 @@ def _add_vehicles(inst: Instance, costs: Costs) -> None:
             inst.profile_masks.append(mask)
         inst.profile_of_slot.append(masks[key])
         inst.allowed.append(mask)
-        inst.depots += [pyvrp.Depot(location=slot.start_loc), pyvrp.Depot(location=slot.end_loc)]
+        inst.depots += [pyvrp.Depot(location=slot.start_loc), pyvrp.Depot(location=slot.end_loc)]  # 2k, 2k + 1
         shift_end = inst.secs(team.shift_end)
         overtime = int(team.max_overtime.total_seconds())
         inst.vehicle_types.append(pyvrp.VehicleType(

@@ -18,6 +18,7 @@ from datetime import datetime
 
 import numpy as np
 
+from aiff.planning.costs import Costs
 from aiff.planning.model import Plan, Team, Visit
 from aiff.planning.solver import plan
 from aiff.planning.travel import HaversineTravel, TravelModel
@@ -68,6 +69,7 @@ class Decomposed:
     travel: TravelModel = field(default_factory=HaversineTravel)
     seconds: float = 0.2
     seed: int = 0
+    costs: Costs | None = None
     clusters: list[list[Team]] = field(init=False)
     visits: list[dict[str, Visit]] = field(init=False)
     plans: list[Plan | None] = field(init=False)
@@ -96,7 +98,7 @@ class Decomposed:
             t0 = time.perf_counter()
             self.plans[c] = plan(self.clusters[c], list(self.visits[c].values()), travel=self.travel, now=now,
                                  seconds=self.seconds if seconds is None else seconds, seed=self.seed,
-                                 previous=self.plans[c])
+                                 previous=self.plans[c], costs=self.costs)
             times.append(time.perf_counter() - t0)
         return times
 

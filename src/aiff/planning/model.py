@@ -32,6 +32,9 @@ class Team:
     end: Point
     lunch: LunchBreak | None = None
     max_overtime: timedelta = timedelta(0)
+    # The team's shifts on the following working days of the planning horizon, (start, end) each, from and to
+    # `end` (its base). Empty = plan today only. See aiff.planning.horizon.with_horizon.
+    later_shifts: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class PlannedVisit:
     travel_km: float
     on_time: bool | None  # None when the visit has no due time
     frozen: bool = False
+    day: int = 0  # 0 = today's shift, 1 = the team's first later shift, ... (see Team.later_shifts)
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class TeamPlan:
     travel_minutes: float
     travel_km: float
     overtime_minutes: float
+    day: int = 0
 
 
 # Why a visit is left out, most fundamental first.
@@ -113,10 +118,23 @@ class Plan:
     solve_seconds: float
     feasible: bool = True
     stats: dict[str, float] = field(default_factory=dict)
+    # The following working days of the horizon: team id -> its plan per later shift (day 1, 2, ...).
+    # Empty when no team has later shifts. `teams` is always today's plan.
+    later: dict[str, tuple[TeamPlan, ...]] = field(default_factory=dict)
+
+    def all_team_plans(self) -> list[TeamPlan]:
+        """Today's plans, then every later day's."""
+        return list(self.teams.values()) + [tp for tps in self.later.values() for tp in tps]
+
+    def visit(self, ticket_id: str) -> PlannedVisit | None:
+        """The planned visit of a ticket on any day of the horizon (its `day` says which), or None when unserved."""
+        for tp in self.all_team_plans():
+            for v in tp.visits:
+                if v.ticket_id == ticket_id:
+                    return v
+        return None
 
     def team_of(self, ticket_id: str) -> str | None:
-        """The team that serves the ticket, or None when unserved."""
-        for tp in self.teams.values():
-            if any(v.ticket_id == ticket_id for v in tp.visits):
-                return tp.team_id
-        return None
+        """The team that serves the ticket (on any day of the horizon), or None when unserved."""
+        v = self.visit(ticket_id)
+        return None if v is None else v.team_id

@@ -5,8 +5,11 @@ where each team takes its break, then the rest with each break anchored at the s
 from the first phase, so the published times are exactly what the travel model says. A re-plan from a
 previous plan anchors the breaks where that plan had them and runs one phase from its routes.
 
-Churn: a re-plan is warm-started from the previous plan (its routes are the initial solution), which keeps
-unchanged routes unless the search finds better; an explicit per-move churn cost is a later step.
+Churn: a re-plan is warm-started from the previous plan (its routes are the initial solution). With a
+churn cost (Costs.churn_cost, per moved visit) it is solved twice: once free, once holding every visit the
+previous plan had on a team to that team (any order, any day; new visits go anywhere). The free plan is
+taken only when it beats the held one by more than churn_cost x the visits it moves to another team, so a
+visit moves only when that saves more than the threshold; pinned visits are never moved either way.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pyvrp.stop import MaxIterations, MaxRuntime
 
 from aiff.planning.build import Instance, build
 from aiff.planning.costs import Costs
+from aiff.planning.horizon import with_horizon
 from aiff.planning.model import Plan, PlannedBreak, PlannedVisit, Team, TeamPlan, Visit
 from aiff.planning.reasons import unserved_reason
 from aiff.planning.travel import HaversineTravel, TravelModel
@@ -36,13 +40,38 @@ def solve_data(data: pyvrp.ProblemData, seconds: float, seed: int = 0,
 
 def plan(teams: list[Team], visits: list[Visit], *, travel: TravelModel | None = None, now: datetime | None = None,
          seconds: float = 1.0, seed: int = 0, costs: Costs | None = None, previous: Plan | None = None,
-         iterations: int | None = None) -> Plan:
+         iterations: int | None = None, horizon_days: int | None = None) -> Plan:
     """Plan every team's route from `now` (default: the earliest shift start); `iterations` instead of
-    `seconds` makes the search deterministic (used by the simulation)."""
+    `seconds` makes the search deterministic (used by the simulation). `horizon_days` (e.g. 3) also plans
+    the following working days (Mon-Sat, same shift hours) for teams without `later_shifts`: visits that do
+    not fit today get a planned day (`PlannedVisit.day`, `Plan.later`). Default: the teams' own shifts."""
     started = time.perf_counter()
     if now is None:
         now = min((t.shift_start for t in teams), default=datetime.now(timezone.utc))
-    inst = build(teams, visits, travel or HaversineTravel(), now, costs or Costs())
+    if horizon_days is not None:
+        teams = with_horizon(teams, horizon_days)
+    travel, costs = travel or HaversineTravel(), costs or Costs()
+    if previous is None or costs.churn_cost <= 0:
+        return _plan_once(teams, visits, travel, now, seconds, seed, costs, previous, iterations, None, started)
+    before = {v.ticket_id: v.team_id for tp in previous.all_team_plans() for v in tp.visits}
+    present = {t.id for t in teams}
+    hold = {v.ticket_id: before[v.ticket_id] for v in visits
+            if before.get(v.ticket_id) in present and v.pinned_team is None}
+    if not hold:
+        return _plan_once(teams, visits, travel, now, seconds, seed, costs, previous, iterations, None, started)
+    half = seconds / 2
+    held = _plan_once(teams, visits, travel, now, half, seed, costs, previous, iterations, hold, started)
+    free = _plan_once(teams, visits, travel, now, half, seed, costs, previous, iterations, None, started)
+    moved = sum(1 for tid, team in hold.items() if free.team_of(tid) not in (None, team))
+    chosen = free if held.cost - free.cost > costs.churn_cost * moved else held
+    chosen.stats.update({"moved": float(moved if chosen is free else 0), "churn_saving": float(held.cost - free.cost)})
+    return chosen
+
+
+def _plan_once(teams: list[Team], visits: list[Visit], travel: TravelModel, now: datetime, seconds: float, seed: int,
+               costs: Costs, previous: Plan | None, iterations: int | None, hold: dict[str, str] | None,
+               started: float) -> Plan:
+    inst = build(teams, visits, travel, now, costs, hold)
     if not inst.slots:
         return _read_back(inst, None, started)
     has_breaks = any(s.break_client is not None for s in inst.slots)
@@ -106,15 +135,23 @@ def _warm_start(inst: Instance, data: pyvrp.ProblemData, previous: Plan) -> pyvr
         if ref.visit is not None:
             copies.setdefault(ref.visit.ticket_id, []).append(idx)
 
-    def copy_of(v) -> int:  # the late copy when the previous plan had the visit late
+    def copy_of(v) -> int:  # the first copy whose window still takes the previous planned start
         options = copies[v.ticket_id]
-        return options[-1] if v.on_time is False else options[0]
+        start = inst.secs(v.planned_start)
+        return next((i for i in options if inst.pyvrp_clients[i].tw_late >= start), options[-1])
 
     routes = []
+    seen: set[str] = set()
     for k, slot in enumerate(inst.slots):
-        tp = previous.teams.get(slot.team.id)
+        if slot.day == 0:
+            tp = previous.teams.get(slot.team.id)
+        else:
+            later = previous.later.get(slot.team.id, ())
+            tp = later[slot.day - 1] if slot.day <= len(later) else None
         visits = [] if tp is None else [v for v in tp.visits if not v.frozen]
-        keep = [v.ticket_id in copies and bool(inst.allowed[k][inst.visit_loc[v.ticket_id]]) for v in visits]
+        keep = [v.ticket_id in copies and v.ticket_id not in seen and bool(inst.allowed[k][inst.visit_loc[v.ticket_id]])
+                for v in visits]
+        seen.update(v.ticket_id for v, ok in zip(visits, keep) if ok)
         clients = [copy_of(v) for v, ok in zip(visits, keep) if ok]
         if slot.break_client is not None:
             if tp is not None and tp.lunch is not None:
@@ -140,6 +177,7 @@ def _read_back(inst: Instance, sol: pyvrp.Solution | None, started: float) -> Pl
     routes = {r.vehicle_type(): r for r in sol.routes()} if sol is not None else {}
     served: set[str] = set()
     team_plans = {}
+    later: dict[str, list[TeamPlan]] = {}
     for k, slot in enumerate(inst.slots):
         visits = list(slot.frozen)
         served.update(v.ticket_id for v in visits)
@@ -169,15 +207,20 @@ def _read_back(inst: Instance, sol: pyvrp.Solution | None, started: float) -> Pl
                         ticket_id=v.ticket_id, team_id=slot.team.id, sequence=len(visits), eta=inst.at(prev_end + drive),
                         planned_start=inst.at(act.start_time), planned_end=inst.at(act.end_time),
                         travel_minutes=drive / 60, travel_km=float(inst.distances[prev, c.location]) / 1000,
-                        on_time=None if v.due is None else inst.at(act.end_time) <= v.due))
+                        on_time=None if v.due is None else inst.at(act.end_time) <= v.due, day=slot.day))
                     served.add(v.ticket_id)
                 prev, prev_end = c.location, act.end_time
             arrive_end = route.end_time()
         drive_s += int(inst.durations[prev, slot.end_loc])
         metres += int(inst.distances[prev, slot.end_loc])
-        team_plans[slot.team.id] = TeamPlan(
+        tp = TeamPlan(
             team_id=slot.team.id, visits=tuple(visits), lunch=lunch, depart=inst.at(depart), arrive_end=inst.at(arrive_end),
-            travel_minutes=drive_s / 60, travel_km=metres / 1000, overtime_minutes=overtime / 60)
+            travel_minutes=drive_s / 60, travel_km=metres / 1000, overtime_minutes=overtime / 60, day=slot.day)
+        if slot.day == 0:
+            team_plans[slot.team.id] = tp
+        else:
+            later.setdefault(slot.team.id, []).append(tp)
     unserved = tuple(unserved_reason(inst, v) for tid, v in inst.visits.items() if tid not in served)
     return Plan(teams=team_plans, unserved=unserved, cost=_cost(inst, sol),
-                solve_seconds=time.perf_counter() - started, feasible=sol is None or sol.is_feasible())
+                solve_seconds=time.perf_counter() - started, feasible=sol is None or sol.is_feasible(),
+                later={tid: tuple(tps) for tid, tps in later.items()})

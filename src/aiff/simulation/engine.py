@@ -36,6 +36,7 @@ class SimConfig:
     tick_minutes: int = 10
     plan_iterations: int = 300  # PyVRP iterations per zone re-plan (deterministic, unlike a time limit)
     ill: bool = True
+    horizon_days: int = 3  # routes: today + the next working days (aiff.planning.horizon)
 
 
 @dataclass

@@ -1,16 +1,26 @@
-"""The `routes` strategy: the planner core re-plans each zone's day; teams follow their planned routes.
+"""The `routes` strategy: the planner core re-plans each zone's days; teams follow their planned routes.
 
 Per zone (the decomposition: a zone's teams plan that zone's visits; aiff.planning.decompose splits big
-zones further for the scale bench), on a decision tick with changes in the zone:
+zones further for the scale bench), on a decision tick with changes in the zone, and at once for the zone
+of a critical or high arrival:
 
 - teams = the zone's teams on shift, each available where and when its current job is planned to end
   (category median - the planner does not know the true duration), its lunch still to take (window
-  12:00-14:00, or from when it is free if later), home = base, max overtime 1 h;
-- visits = the zone's open and queued tickets whose customer window (if any) is today, service = median;
-- pinned: a team's planned next visit when it departs within PIN_MINUTES (sequence 0, never moved);
-- warm start: the zone's previous plan of the same day; the search runs a fixed number of PyVRP
-  iterations, so a run is reproducible;
-- afterwards each team's queue is its planned order; visits the plan leaves out go back to the pool.
+  12:00-14:00, or from when it is free if later), home = base, max overtime 1 h, and its 08:00-17:00
+  shifts on the next working days of the horizon (`SimConfig.horizon_days`, default 3);
+- visits = the open and queued tickets the zone plans (`_homes`: the zone of the nearest team with the
+  skill - the ticket's own zone unless nobody there has it) whose customer window (if any) lies in the
+  horizon, service = median;
+- pinned: a team's planned next visit when it departs within PIN_MINUTES (sequence 0, never moved), from
+  a plan the teams have been following (not one made earlier in the same decision);
+- warm start: the zone's previous plan of the same day, with the planner's churn threshold; the search
+  runs a fixed number of PyVRP iterations, so a run is reproducible;
+- afterwards each team's queue is today's planned order; visits planned for a later day or left out stay
+  in the pool.
+
+Urgent work gets cross-zone help, as a dispatcher would give it: a critical or high ticket its zone's plan
+does not finish on time today spills to the plan of the zone with the next-nearest capable team
+(`_spill`), and one no plan makes on time goes to the nearest free team of any zone that can (`_borrow`).
 """
 
 from __future__ import annotations
@@ -18,17 +28,27 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from aiff.planning import LunchBreak, Plan, Team, Visit, plan
-from aiff.simulation.policies import Policy
-from aiff.simulation.world import DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX_OVERTIME, MIN, SHIFT_END, at
+from aiff.planning import Costs, LunchBreak, Plan, Team, Visit, plan
+from aiff.planning.costs import CHURN_COST
+from aiff.simulation.policies import MAX_KM, Policy
+from aiff.simulation.world import (DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX_OVERTIME, MIN, SHIFT_END, SHIFT_START,
+                                   at)
 
 PIN_MINUTES = 30
+URGENT = ("critical", "high")
+SPILL_ROUNDS = 2
+COSTS = Costs(churn_cost=CHURN_COST)
 
 
 class Routes(Policy):
     def __init__(self, config) -> None:
         self.config = config
         self.plans: dict[str, tuple[int, Plan]] = {}  # zone -> (day, plan)
+        self.home: dict[str, str] = {}  # ticket -> the zone that plans it (see `_homes`)
+        self.borrowed: dict[str, int] = {}  # urgent ticket -> the idle team of another plan that took it
+        self.moved: dict[str, list[str]] = {}  # urgent ticket -> zones tried so far (see `_spill`)
+        self.made: dict[str, int] = {}  # zone -> when its plan was made
+        self.exhausted: set[str] = set()  # urgent tickets no zone within reach could serve on time
 
     def next_job(self, sim, team, now: int) -> str | None:
         for tid in team.queue:  # planned order; skip what can no longer be done today
@@ -40,15 +60,143 @@ class Routes(Policy):
         super().day_start(sim, now)
         self.plans.clear()
 
+    def _homes(self, sim) -> set[str]:
+        """Each open ticket is planned by the zone of the nearest (from base, by drive time) working team with
+        its skill - its own zone unless that zone has no such team (none at all, or the one fell ill), so a
+        ticket is never stranded where nobody can serve it. Returns the zones whose tickets changed."""
+        able: dict[str, list] = {}
+        for t in sim.teams:
+            if t.ill_at is None:
+                for s in t.skills:
+                    able.setdefault(s, []).append(t)
+        changed = set()
+        for tid in sim.open:
+            tk = sim.tickets[tid]
+            own = [t for t in able.get(tk.skill, ()) if t.zone == tk.zone]
+            pool = own or able.get(tk.skill, ())
+            zone = tk.zone if not pool else min(pool, key=lambda t: (sim.travel.seconds[t.base, sim.loc[tid]], t.id)).zone
+            if tid in self.moved:
+                zone = self.moved[tid][-1]
+            if self.home.get(tid) != zone:
+                changed.update(z for z in (self.home.get(tid), zone) if z is not None)
+                self.home[tid] = zone
+            if tk.zone in sim.dirty:
+                changed.add(zone)
+        return changed
+
+    reactive = True  # called on every arrival and free team; re-plans on ticks and on urgent arrivals only
+
     def decide(self, sim, now: int):
-        zones = sorted(sim.dirty)
-        sim.dirty.clear()
+        tick = now % (self.config.tick_minutes * MIN) == 0
+        changed = self._homes(sim)
+        if tick:
+            zones = sorted(sim.dirty | changed)
+            sim.dirty.clear()
+        else:  # between ticks: only the zones an urgent ticket just arrived in; the rest waits for the tick
+            sim.dirty |= changed
+            zones = sorted({self.home[tid] for tid in sim.open if sim.tickets[tid].arrive == now
+                            and sim.tickets[tid].priority in URGENT and tid in self.home})
+            sim.dirty -= set(zones)
         times = []
-        for zone in zones:
-            t0 = time.perf_counter()
-            if self._replan(sim, zone, now):
-                times.append(time.perf_counter() - t0)
+        for _ in range(SPILL_ROUNDS + 1):
+            planned = []
+            for zone in zones:
+                t0 = time.perf_counter()
+                if self._replan(sim, zone, now):
+                    times.append(time.perf_counter() - t0)
+                    planned.append(zone)
+            zones = sorted(self._spill(sim, planned, now))  # only plans made now say who is left out
+            if not zones:
+                break
+        t0 = time.perf_counter()
+        if self._borrow(sim, now):
+            times.append(time.perf_counter() - t0)
         return times
+
+    def _spill(self, sim, zones: list[str], now: int) -> set[str]:
+        """Cross-zone help, planned: a critical or high ticket that its zone's plan does not serve on time
+        today, but that could still be on time, is handed to the zone of the next-nearest team with its skill
+        (within MAX_KM, each zone tried once); the zones it went to are re-planned in the same decision."""
+        out = set()
+        for zone in zones:
+            entry = self.plans.get(zone)
+            if entry is None:
+                continue
+            p = entry[1]
+            for tid in [v for v in sim.open if self.home.get(v) == zone]:
+                tk = sim.tickets[tid]
+                if tk.priority not in URGENT or tk.due < now + tk.median or sim.status[tid] not in ("open", "queued"):
+                    continue
+                pv = p.visit(tid)
+                if pv is not None and pv.day == 0 and pv.on_time:
+                    continue
+                if tid in self.exhausted:
+                    continue
+                tried = self.moved.setdefault(tid, [zone])
+                nxt = self._next_zone(sim, tid, tried)
+                if nxt is None:  # no zone serves it on time: back to where it is nearest, for good
+                    self.exhausted.add(tid)
+                    del self.moved[tid]
+                    continue
+                tried.append(nxt)
+                self.home[tid] = nxt
+                out.add(nxt)
+        return out
+
+    def _next_zone(self, sim, tid: str, tried: list[str]) -> str | None:
+        tk = sim.tickets[tid]
+        best = None
+        for t in sim.teams:
+            if t.ill_at is not None or tk.skill not in t.skills or t.zone in tried:
+                continue
+            if sim.travel.metres[t.base, sim.loc[tid]] > MAX_KM * 1000:
+                continue
+            d = sim.travel.seconds[t.base, sim.loc[tid]]
+            if best is None or d < best[0]:
+                best = (d, t.zone)
+        return None if best is None else best[1]
+
+    def _on_time_today(self, sim, tid: str) -> bool:
+        """Queued on a team whose plan finishes it by its due time today."""
+        if sim.status[tid] != "queued":
+            return False
+        entry = self.plans.get(self.home.get(tid, sim.tickets[tid].zone))
+        v = None if entry is None else entry[1].visit(tid)
+        return v is not None and v.day == 0 and bool(v.on_time)
+
+    def _borrow(self, sim, now: int) -> bool:
+        """Urgent work first: a critical or high ticket that no plan serves today goes to the nearest team of
+        any zone that is free right now (between jobs, its next planned visit not itself urgent) and can
+        finish it by its due time - what a dispatcher does for a ticket the plan cannot make on time. The
+        ticket goes to the head of that team's queue; the team's zone is re-planned around it."""
+        for tid in [t for t, team in self.borrowed.items() if sim.status.get(t) != "queued" or sim.team_of.get(t) != team]:
+            del self.borrowed[tid]
+        idle = [t for t in sim.free_teams(now)
+                if not any(sim.tickets[q].priority in URGENT for q in t.queue[:1])]
+        urgent = sorted((tid for tid in sim.open if sim.tickets[tid].priority in URGENT and sim.tickets[tid].due > now
+                         and tid not in self.borrowed and not self._on_time_today(sim, tid)),
+                        key=lambda x: (sim.tickets[x].due, x))
+        changed = False
+        for tid in urgent:
+            best = None
+            for team in idle:
+                start = sim.feasible(team, tid, now)
+                if start is None or start + sim.tickets[tid].median > sim.tickets[tid].due:
+                    continue
+                if sim.travel.metres[team.pos, sim.loc[tid]] > MAX_KM * 1000:
+                    continue
+                d = sim.travel.seconds[team.pos, sim.loc[tid]]
+                if best is None or d < best[0]:
+                    best = (d, team)
+            if best is not None:
+                team = best[1]
+                sim.assign(tid, team)
+                team.queue = [tid] + [q for q in team.queue if q != tid]
+                self.borrowed[tid] = team.id
+                idle.remove(team)
+                sim.dirty.add(team.zone)
+                changed = True
+        return changed
 
     def _teams(self, sim, zone: str, now: int) -> list[Team]:
         day = now // DAY
@@ -68,8 +216,17 @@ class Routes(Policy):
                 lunch = LunchBreak(at(early), at(late), timedelta(seconds=LUNCH))
             out.append(Team(id=str(t.id), skills=t.skills, shift_start=at(avail), shift_end=at(day * DAY + SHIFT_END),
                             start=sim.point(t.pos), end=sim.point(t.base), lunch=lunch,
-                            max_overtime=timedelta(seconds=MAX_OVERTIME)))
+                            max_overtime=timedelta(seconds=MAX_OVERTIME), later_shifts=self._later(day)))
         return out
+
+    def _later(self, day: int) -> tuple:
+        """08:00-17:00 on the next working days of the horizon (the planner deducts the lunch)."""
+        out, d = [], day + 1
+        while len(out) < self.config.horizon_days - 1:
+            if d % 7 != 6:
+                out.append((at(d * DAY + SHIFT_START), at(d * DAY + SHIFT_END)))
+            d += 1
+        return tuple(out)
 
     def _visits(self, sim, zone: str, now: int, previous: Plan | None) -> list[Visit]:
         day = now // DAY
@@ -83,10 +240,10 @@ class Routes(Policy):
         out = []
         for tid in sorted(sim.open):
             tk = sim.tickets[tid]
-            if tk.zone != zone or sim.status[tid] not in ("open", "queued"):
+            if self.home.get(tid, tk.zone) != zone or sim.status[tid] not in ("open", "queued") or tid in self.borrowed:
                 continue
             w = sim.window.get(tid)
-            if w is not None and (w[0] // DAY != day or w[1] < now):
+            if w is not None and (w[1] < now or (self.config.horizon_days <= 1 and w[0] // DAY != day)):
                 continue
             team = pinned.get(tid)
             if team is not None and int(team) != sim.team_of.get(tid):
@@ -103,19 +260,21 @@ class Routes(Policy):
             return False
         prev = self.plans.get(zone)
         previous = prev[1] if prev is not None and prev[0] == now // DAY else None
-        visits = self._visits(sim, zone, now, previous)
+        # pins come from a plan the teams have been following, not one made earlier in this same decision
+        visits = self._visits(sim, zone, now, previous if self.made.get(zone) != now else None)
         if not visits and previous is None:
             return False
         result = plan(teams, visits, travel=sim.travel, now=at(now), seed=self.config.seed,
-                      iterations=self.config.plan_iterations, previous=previous)
+                      iterations=self.config.plan_iterations, previous=previous, costs=COSTS)
         self.plans[zone] = (now // DAY, result)
+        self.made[zone] = now
         planned = set()
-        for tp in result.teams.values():
+        for tp in result.teams.values():  # today's routes; visits planned on a later day stay in the pool
             team = sim.team(int(tp.team_id))
             order = [v.ticket_id for v in tp.visits]
             for tid in order:
                 sim.assign(tid, team)
-            team.queue = order
+            team.queue = [t for t in team.queue if self.borrowed.get(t) == team.id] + order
             planned.update(order)
         for v in visits:
             if v.ticket_id not in planned:
