@@ -140,6 +140,11 @@ class Settings(BaseSettings):
         0.3, alias="AIFF_ASSIGNMENT_ROUTE_SECONDS", gt=0, le=60,
         description="routes: search time per zone re-plan (twice when the free plan moves visits).",
     )
+    assignment_horizon_days: int = Field(
+        3, alias="AIFF_ASSIGNMENT_HORIZON_DAYS", ge=1, le=7,
+        description="routes: each team plans its current day and its next working days, this many in all (1: today only); "
+        "a ticket planned on a later day stays unassigned but planned (deferral code planned_later).",
+    )
     assignment_full_replan_interval_s: float = Field(
         300.0, alias="AIFF_ASSIGNMENT_FULL_REPLAN_INTERVAL_S", ge=0,
         description="routes: every zone is re-planned this often even without events (0: never).",

@@ -58,6 +58,7 @@ class AssignmentEngine:
             freeze=timedelta(minutes=settings.assignment_freeze_minutes),
             churn_threshold_minutes=settings.assignment_churn_minutes,
             seconds=settings.assignment_route_seconds,
+            horizon_days=settings.assignment_horizon_days,
         )
 
     async def handle(self, conn: asyncpg.Connection, records: list[Record]) -> tuple[list[Rejected], int]:

@@ -2,6 +2,8 @@
 
 - A team plans its next shift that has not ended (shift end after `now`), on its working days, in Malaysia time
   (overtime finishes the day's work; it starts no new day's plan); it starts where it last reported its position that day, else at its base, and ends at base.
+- With a horizon of n days it also plans its next n-1 working days (its own working days and shift hours, from
+  and to its base, shortened by its break), so a visit that does not fit today gets a planned day.
 - A visit is an open, reopened, assigned or in-progress ticket; without a category it needs no skill (every
   team carries the `ANY` skill). Service minutes default by category.
 - Fixed visits (never moved by a re-plan) form the head of their team's route, in order: the visit in
@@ -12,7 +14,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Mapping, Sequence
 
@@ -40,6 +42,11 @@ class TeamDay:
     plan_date: date
     zone: str
     capacity: int
+    later_dates: tuple[date, ...] = ()  # the dates of `team.later_shifts`, in order (the horizon's later days)
+
+    def date_of(self, day: int) -> date:
+        """The date of the team's `day`-th shift of the horizon (0 = `plan_date`)."""
+        return self.plan_date if day == 0 else self.later_dates[day - 1]
 
 
 @dataclass
@@ -63,8 +70,9 @@ def point_of(lat: float | None, lon: float | None, zone: str | None) -> Point:
     return Point(float(lat), float(lon))
 
 
-def team_day(row: Row, now: datetime, horizon_days: int = 7) -> TeamDay | None:
-    """The team's next shift not yet ended (None when it may not work: offline, on leave, retired, no day)."""
+def team_day(row: Row, now: datetime, horizon_days: int = 7, days: int = 1) -> TeamDay | None:
+    """The team's next shift not yet ended (None when it may not work: offline, on leave, retired, no day), and
+    its shifts on the next `days - 1` working days."""
     if row["status"] not in WORKING or not row.get("is_active", True):
         return None
     get = lambda k: row.get(k) or DEFAULT_SHIFT[k]  # noqa: E731
@@ -91,9 +99,24 @@ def team_day(row: Row, now: datetime, horizon_days: int = 7) -> TeamDay | None:
     if row.get("position_lat") is not None and reported is not None and reported.astimezone(MALAYSIA).date() == day:
         start_at = Point(float(row["position_lat"]), float(row["position_lon"]))
     skills = frozenset(row["skills"] or ()) | {ANY}
+    later_dates = _later_days(day, get("working_days"), days)
+    # the planner shortens a later shift by today's break; once today's break is past, by the team's own
+    brk = timedelta(0) if lunch is not None else timedelta(minutes=lunch_minutes or 0)
+    later = tuple((_clock(d, get("shift_start")), _clock(d, get("shift_end")) - brk) for d in later_dates)
     team = Team(id=str(row["id"]), skills=skills, shift_start=start, shift_end=end, start=start_at, end=base,
-                lunch=lunch, max_overtime=overtime)
-    return TeamDay(team, day, row["zone"], int(row["capacity"]))
+                lunch=lunch, max_overtime=overtime, later_shifts=later)
+    return TeamDay(team, day, row["zone"], int(row["capacity"]), later_dates)
+
+
+def _later_days(day: date, working_days: Sequence[str], days: int) -> tuple[date, ...]:
+    """The next `days - 1` working days after `day` (none when the team has no working day at all)."""
+    out: list[date] = []
+    d = day
+    while len(out) < days - 1 and any(w in working_days for w in WEEKDAYS):
+        d += timedelta(days=1)
+        if WEEKDAYS[d.weekday()] in working_days:
+            out.append(d)
+    return tuple(out)
 
 
 def service_of(row: Row) -> timedelta:
@@ -116,10 +139,10 @@ def visit_of(row: Row, now: datetime, pinned_team: str | None = None, pinned_seq
 
 
 def build_inputs(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Plan | None, now: datetime,
-                 freeze: timedelta, keep_teams: bool = False) -> Inputs:
+                 freeze: timedelta, keep_teams: bool = False, horizon_days: int = 1) -> Inputs:
     """Teams and visits for one planner call; `keep_teams` pins every assigned, unstarted visit to its current
-    team (the no-churn alternative a re-plan is compared with)."""
-    days = [d for d in (team_day(r, now) for r in team_rows) if d is not None]
+    team (the no-churn alternative a re-plan is compared with); `horizon_days`: today and the next working days."""
+    days = [d for d in (team_day(r, now, days=horizon_days) for r in team_rows) if d is not None]
     working = {d.team.id for d in days}
     plan_date = {d.team.id: d.plan_date for d in days}
     # a pin or move to a later day than its team's current one waits for that day
@@ -203,3 +226,33 @@ def stored_plan(plan_rows: Sequence[Row], visit_rows: Sequence[Row], positions: 
                                             travel_minutes=p["drive_minutes"], travel_km=p["drive_km"],
                                             overtime_minutes=p["overtime_minutes"])
     return Plan(teams=teams, unserved=(), cost=0, solve_seconds=0.0)
+
+
+def stored_horizon(plan_rows: Sequence[Row], visit_rows: Sequence[Row], positions: Mapping[str, Point],
+                   days: Mapping[int, TeamDay | None]) -> Plan | None:
+    """The stored team-days of each team's current day and its horizon's later days as one planner Plan (later
+    days in `Plan.later`, one TeamPlan per later day, empty when none is stored); None when nothing is stored."""
+    slot: dict[tuple[int, date], tuple[TeamDay, int]] = {}
+    for team_id, d in days.items():
+        if d is not None:
+            for k in range(len(d.later_dates) + 1):
+                slot[(team_id, d.date_of(k))] = (d, k)
+    rows = [p for p in plan_rows if (p["team_id"], p["plan_date"]) in slot]
+    if not rows:
+        return None
+    by_key: dict[tuple[int, date], list[Row]] = {}
+    for v in visit_rows:
+        by_key.setdefault((v["team_id"], v["plan_date"]), []).append(v)
+    today = [p for p in rows if slot[(p["team_id"], p["plan_date"])][1] == 0]
+    previous = stored_plan(today, [v for p in today for v in by_key.get((p["team_id"], p["plan_date"]), [])], positions)
+    later: dict[str, list[TeamPlan]] = {}
+    for p in sorted((p for p in rows if slot[(p["team_id"], p["plan_date"])][1] > 0), key=lambda p: p["plan_date"]):
+        d, k = slot[(p["team_id"], p["plan_date"])]
+        tps = later.setdefault(d.team.id, [])
+        while len(tps) < k - 1:  # a later day with nothing stored: an empty route
+            start = d.team.later_shifts[len(tps)][0]
+            tps.append(TeamPlan(d.team.id, (), None, start, start, 0.0, 0.0, 0.0, day=len(tps) + 1))
+        tp = stored_plan([p], by_key.get((p["team_id"], p["plan_date"]), []), positions).teams[d.team.id]
+        tps.append(TeamPlan(tp.team_id, tuple(replace(v, day=k) for v in tp.visits), tp.lunch, tp.depart, tp.arrive_end,
+                            tp.travel_minutes, tp.travel_km, tp.overtime_minutes, day=k))  # fmt: skip
+    return replace(previous, later={t: tuple(tps) for t, tps in later.items()})

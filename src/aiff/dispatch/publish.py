@@ -1,6 +1,14 @@
 """A zone's re-plan -> the events that announce what changed: `plan.updated` per team whose day changed,
 `ticket.assigned` for visits whose team changed (with planned start, ETA and sequence), `ticket.unassigned`
-for assigned visits the plan left out (never a dispatcher's pin: that stays with its team), and deferrals (with the binding reason) for open tickets left out."""
+for assigned visits the plan left out (never a dispatcher's pin: that stays with its team), and deferrals (with the binding reason) for open tickets left out.
+
+Horizon (issue 13 item 4): each later day of a team is its own team-day (`plan.updated` keyed by team and
+plan_date). A ticket planned on a later day stays UNASSIGNED but planned: `ticket.assigned` means "the team
+holds it now", and the engine's invariant "a team never holds more open tickets than its capacity" counts
+every held ticket (engine_queries.teams_with_load, the capacity cut of aiff.dispatch.replan); holding tomorrow's visits today would
+eat today's capacity and block today's urgent work. Its day, ETA and SLA outcome are in the plan
+(`plan_visits`, read by GET /tickets/{id}/eta, /assignment and the SLA consumer); it is assigned by the
+re-plan that finds it on the team's current day (normally the first one after that day's shift starts)."""
 
 from __future__ import annotations
 
@@ -13,6 +21,8 @@ from aiff.dispatch.replan import Replan
 from aiff.planning import TeamPlan, TravelModel
 
 STRATEGY = "routes"
+PLANNED_LATER = "planned_later"
+"""The deferral code of a ticket planned on a later day of the horizon (unassigned but planned)."""
 
 
 @dataclass(frozen=True)
@@ -52,43 +62,41 @@ def signature(visits: list[tuple[int, datetime, datetime]], break_start: datetim
 def changes(result: Replan, *, stored: Mapping[tuple[int, date], Stored], holding: Mapping[int, Holding],
             cleared: Mapping[tuple[int, date], str], travel: TravelModel, cause: str) -> Changes:
     """`stored`: the team-days on record; `holding`: current assignments of the zone's tickets; `cleared`:
-    stored team-days with visits that this plan no longer covers (the team went offline, its day moved) and why."""
+    stored team-days with visits that this plan no longer covers (the team went offline, its day moved, the
+    day left the horizon) and why."""
     out = Changes()
     explainer = Explainer(result.inputs, travel)
     planned: dict[int, tuple[int, date]] = {}
+    covered: set[tuple[int, date]] = set()
     for day in result.inputs.teams:
-        tp = result.plan.teams.get(day.team.id)
-        if tp is None:
-            continue
         team_id = int(day.team.id)
-        data = _plan_data(tp, team_id, day.plan_date, explainer, holding, result.churn_gain_minutes)
-        for v in data["visits"]:
-            planned[v["ticket_id"]] = (team_id, day.plan_date)
-        key = (team_id, day.plan_date)
-        old = stored.get(key)
-        sig = signature([(v["ticket_id"], v["eta"], v["planned_start"]) for v in data["visits"]], data["break_start"])
-        if old is not None and old.signature == sig:
-            continue
-        if old is None and not data["visits"]:
-            continue
-        data["revision"] = (old.revision if old else 0) + 1
-        data["reason"] = f"re-planned on {cause}" + (f"; moves save {result.churn_gain_minutes:.0f} min" if result.moved else "")
-        out.plans.append(data)
-        for v in data["visits"]:
-            held = holding.get(v["ticket_id"])
-            if held is not None and (held.team_id == team_id or held.status == "in_progress"):
+        later = {tp.day: tp for tp in result.plan.later.get(day.team.id, ())}
+        for k in range(len(day.later_dates) + 1):
+            plan_date = day.date_of(k)
+            key = (team_id, plan_date)
+            covered.add(key)
+            tp = result.plan.teams.get(day.team.id) if k == 0 else later.get(k)
+            if tp is None and (k == 0 or key not in stored):
                 continue
-            e = v["explanation"]
-            out.assigned.append({
-                "ticket_id": v["ticket_id"], "team_id": team_id, "strategy": STRATEGY, "assigned_by": "engine",
-                "distance_km": explainer.base_km(day.team.id, str(v["ticket_id"])), "score": e["travel_minutes"] + e["lateness_minutes"],
-                "reason": e["summary"], "replaces_team_id": held.team_id if held else None,
-                "breakdown": {k: float(e[k]) for k in ("travel_minutes", "travel_km", "lateness_minutes", "priority_weight_minutes")}
-                | ({"churn_gain_minutes": float(e["churn_gain_minutes"])} if e["churn_gain_minutes"] is not None else {}),
-                "planned_start": v["planned_start"], "eta": v["eta"], "sequence": v["sequence"], "plan_date": day.plan_date,
-            })  # fmt: skip
+            data = (_plan_data(tp, team_id, plan_date, explainer, holding, result.churn_gain_minutes) if tp is not None
+                    else {"team_id": team_id, "plan_date": plan_date, "strategy": STRATEGY, "visits": []})  # fmt: skip
+            for v in data["visits"]:
+                planned[v["ticket_id"]] = key
+            if k > 0:
+                _planned_later(out, data["visits"], team_id, plan_date, holding)
+            old = stored.get(key)
+            sig = signature([(v["ticket_id"], v["eta"], v["planned_start"]) for v in data["visits"]], data.get("break_start"))
+            if old is not None and old.signature == sig:
+                continue
+            if old is None and not data["visits"]:
+                continue
+            data["revision"] = (old.revision if old else 0) + 1
+            data["reason"] = f"re-planned on {cause}" + (f"; moves save {result.churn_gain_minutes:.0f} min" if result.moved else "")
+            out.plans.append(data)
+            if k == 0:
+                out.assigned += _assigned(data["visits"], team_id, plan_date, day.team.id, explainer, holding)
     for key, why in cleared.items():
-        if key in stored and key[0] not in {int(d.team.id) for d in result.inputs.teams if d.plan_date == key[1]}:
+        if key in stored and key not in covered:
             out.plans.append({"team_id": key[0], "plan_date": key[1], "revision": stored[key].revision + 1,
                               "strategy": STRATEGY, "visits": [], "reason": why})  # fmt: skip
     for u in result.plan.unserved:
@@ -103,6 +111,42 @@ def changes(result: Replan, *, stored: Mapping[tuple[int, date], Stored], holdin
             out.unassigned.append({"ticket_id": ticket_id, "team_id": held.team_id, "reason": reason})
             out.deferred[ticket_id] = (reason, u.reason)
     return out
+
+
+def _assigned(visits: list[dict[str, Any]], team_id: int, plan_date: date, team: str, explainer: Explainer,
+              holding: Mapping[int, Holding]) -> list[dict[str, Any]]:
+    """`ticket.assigned` for the visits of a team's current day that it does not hold yet."""
+    out = []
+    for v in visits:
+        held = holding.get(v["ticket_id"])
+        if held is not None and (held.team_id == team_id or held.status == "in_progress"):
+            continue
+        e = v["explanation"]
+        out.append({
+            "ticket_id": v["ticket_id"], "team_id": team_id, "strategy": STRATEGY, "assigned_by": "engine",
+            "distance_km": explainer.base_km(team, str(v["ticket_id"])), "score": e["travel_minutes"] + e["lateness_minutes"],
+            "reason": e["summary"], "replaces_team_id": held.team_id if held else None,
+            "breakdown": {k: float(e[k]) for k in ("travel_minutes", "travel_km", "lateness_minutes", "priority_weight_minutes")}
+            | ({"churn_gain_minutes": float(e["churn_gain_minutes"])} if e["churn_gain_minutes"] is not None else {}),
+            "planned_start": v["planned_start"], "eta": v["eta"], "sequence": v["sequence"], "plan_date": plan_date,
+        })  # fmt: skip
+    return out
+
+
+def _planned_later(out: Changes, visits: list[dict[str, Any]], team_id: int, plan_date: date,
+                   holding: Mapping[int, Holding]) -> None:
+    """A visit planned on a later day of the horizon stays unassigned but planned (see the module docstring):
+    deferred with code `planned_later` (the day in the reason); a team holding it today releases it, unless a
+    dispatcher pinned it there."""
+    for v in visits:
+        ticket_id = v["ticket_id"]
+        held = holding.get(ticket_id)
+        if held is not None and (held.pinned or held.status != "assigned"):
+            continue
+        reason = f"planned for team {team_id} on {plan_date.isoformat()}: no room on a current day"
+        if held is not None:
+            out.unassigned.append({"ticket_id": ticket_id, "team_id": held.team_id, "reason": reason})
+        out.deferred[ticket_id] = (reason, PLANNED_LATER)
 
 
 def _plan_data(tp: TeamPlan, team_id: int, plan_date: date, explainer: Explainer, holding: Mapping[int, Holding],

@@ -4,7 +4,8 @@ assigned visit with its team by more than the churn threshold; otherwise the no-
 The two are compared on one price list (`objective`: drive, overtime, visits left out, lateness by priority).
 Both solves warm-start from the stored plan and keep the fixed visits (in progress, dispatcher's pins and
 moves, departing within the freeze horizon). Afterwards each route is cut to the team's capacity (the
-invariant "a team never holds more open tickets than its capacity"): the tail beyond it is unserved.
+invariant "a team never holds more open tickets than its capacity"): the tail beyond it is unserved. With a
+horizon (`horizon_days` > 1) the later days' routes are compared, re-timed and cut the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Mapping, Sequence
 
 from aiff.dispatch.inputs import Inputs, Row, build_inputs
 from aiff.dispatch.schedule import compact
-from aiff.planning import Costs, Plan, TravelModel, Unserved, plan
+from aiff.planning import Costs, Plan, TeamPlan, TravelModel, Unserved, plan
 
 TEAM_AT_CAPACITY = "team_at_capacity"
 
@@ -32,16 +33,17 @@ class Replan:
 
 def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Plan | None, now: datetime, *,
                 freeze: timedelta, churn_threshold_minutes: float, seconds: float, travel: TravelModel,
-                current: Mapping[str, str]) -> Replan:
-    """`current`: ticket id -> team id of the assigned, unstarted tickets (what a move would change)."""
-    free_in = build_inputs(team_rows, ticket_rows, previous, now, freeze)
+                current: Mapping[str, str], horizon_days: int = 1) -> Replan:
+    """`current`: ticket id -> team id of the assigned, unstarted tickets (what a move would change);
+    `horizon_days`: today and the next working days of each team."""
+    free_in = build_inputs(team_rows, ticket_rows, previous, now, freeze, horizon_days=horizon_days)
     if not free_in.teams:
         return Replan(free_in, plan([], free_in.visits, travel=travel, now=now), False, None)
     free = plan([d.team for d in free_in.teams], free_in.visits, travel=travel, now=now, seconds=seconds, previous=previous)
     changed = [t for t, team in current.items() if free.team_of(t) not in (None, team)]
     if not changed:
         return Replan(free_in, _cap(free_in, compact(free, free_in, now)), False, None)
-    keep_in = build_inputs(team_rows, ticket_rows, previous, now, freeze, keep_teams=True)
+    keep_in = build_inputs(team_rows, ticket_rows, previous, now, freeze, keep_teams=True, horizon_days=horizon_days)
     keep = plan([d.team for d in keep_in.teams], keep_in.visits, travel=travel, now=now, seconds=seconds, previous=previous)
     gain = (objective(keep, keep_in) - objective(free, free_in)) / 60
     if gain > churn_threshold_minutes:
@@ -56,7 +58,7 @@ def objective(result: Plan, inputs: Inputs, costs: Costs | None = None) -> float
     costs = costs or Costs()
     visits = {v.ticket_id: v for v in inputs.visits}
     total = 0.0
-    for tp in result.teams.values():
+    for tp in result.all_team_plans():
         total += tp.travel_minutes * 60 + costs.overtime_cost * tp.overtime_minutes * 60
         total += sum(costs.bonus(visits[v.ticket_id].priority) for v in tp.visits if v.on_time is False and v.ticket_id in visits)
     for u in result.unserved:
@@ -67,24 +69,28 @@ def objective(result: Plan, inputs: Inputs, costs: Costs | None = None) -> float
 
 
 def _cap(inputs: Inputs, result: Plan) -> Plan:
-    """Cut each route to its team's capacity; the cut visits are unserved (`team_at_capacity`)."""
+    """Cut each route (today's and each later day's) to its team's capacity; the cut visits are unserved
+    (`team_at_capacity`): a day's route is what the team will hold once that day starts."""
     capacity = {d.team.id: d.capacity for d in inputs.teams}
-    teams = dict(result.teams)
     cut: list[Unserved] = []
-    for team_id, tp in result.teams.items():
-        cap = capacity.get(team_id, len(tp.visits))
+
+    def capped(tp: TeamPlan) -> TeamPlan:
+        cap = capacity.get(tp.team_id, len(tp.visits))
         if len(tp.visits) <= cap:
-            continue
+            return tp
         keep = [v for v in tp.visits if v.frozen]
         keep += [v for v in tp.visits if not v.frozen][: max(cap - len(keep), 0)]
         kept = {v.ticket_id for v in keep}
-        cut += [Unserved(v.ticket_id, TEAM_AT_CAPACITY, f"team {team_id} holds its capacity of {cap} tickets")
-                for v in tp.visits if v.ticket_id not in kept]  # fmt: skip
+        cut.extend(Unserved(v.ticket_id, TEAM_AT_CAPACITY, f"team {tp.team_id} holds its capacity of {cap} tickets")
+                   for v in tp.visits if v.ticket_id not in kept)  # fmt: skip
         visits = tuple(v for v in tp.visits if v.ticket_id in kept)
         lunch = tp.lunch
         if lunch is not None and lunch.after_sequence >= len(visits):
             lunch = replace(lunch, after_sequence=len(visits) - 1)
-        teams[team_id] = replace(tp, visits=visits, lunch=lunch)
+        return replace(tp, visits=visits, lunch=lunch)
+
+    teams = {t: capped(tp) for t, tp in result.teams.items()}
+    later = {t: tuple(capped(tp) for tp in tps) for t, tps in result.later.items()}
     if not cut:
         return result
-    return replace(result, teams=teams, unserved=result.unserved + tuple(cut))
+    return replace(result, teams=teams, later=later, unserved=result.unserved + tuple(cut))

@@ -2,7 +2,8 @@
 
 A zone is the unit of re-planning (its teams plan the tickets of the zone and those held by or pinned to
 them), as in the simulation; a batch re-plans only the zones its events touch, the scheduled full re-plan
-every zone with teams.
+every zone with teams. With `horizon_days` > 1 each team also plans its next working days (see
+aiff.dispatch.publish for why a visit planned on a later day stays unassigned but planned).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Iterable
 import asyncpg
 
 from aiff.dispatch import store
-from aiff.dispatch.inputs import MALAYSIA, point_of, stored_plan, team_day
+from aiff.dispatch.inputs import MALAYSIA, point_of, stored_horizon, team_day
 from aiff.dispatch.publish import Changes, Holding, Stored, changes, signature
 from aiff.dispatch.replan import replan_zone
 from aiff.planning import HaversineTravel, TravelModel
@@ -31,6 +32,7 @@ class RouteSettings:
     churn_threshold_minutes: float = 10.0
     seconds: float = 0.3
     travel: TravelModel = HaversineTravel()
+    horizon_days: int = 1  # today and the next working days (AIFF_ASSIGNMENT_HORIZON_DAYS)
 
 
 async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, config: RouteSettings, *,
@@ -43,22 +45,19 @@ async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, 
         tickets = [t for t in await store.ticket_rows(conn, [zone], requested) if t["id"] not in exclude]
         if not teams and not tickets:
             continue
-        days = {r["id"]: team_day(r, now) for r in teams}
+        days = {r["id"]: team_day(r, now, days=config.horizon_days) for r in teams}
         plans, visits = await store.stored_plans(conn, list(days), now.astimezone(MALAYSIA).date())
         if not tickets and not visits:
             continue  # nothing to plan and no planned visit to clear
-        current_days = [p for p in plans if (d := days.get(p["team_id"])) is not None and d.plan_date == p["plan_date"]]
-        keys = {(p["team_id"], p["plan_date"]) for p in current_days}
         positions = {str(t["id"]): point_of(t["latitude"], t["longitude"], t["zone"]) for t in tickets}
-        previous = None
-        if current_days:
-            previous = stored_plan(current_days, [v for v in visits if (v["team_id"], v["plan_date"]) in keys], positions)
+        previous = stored_horizon(plans, visits, positions, days)
         holding = {t["id"]: Holding(t["assigned_team"], t["status"], bool(t["pinned"]) and t["pinned_team"] == t["assigned_team"]) for t in tickets
                    if t["status"] in ("assigned", "in_progress") and t["assigned_team"] is not None}  # fmt: skip
         current = {str(t): str(h.team_id) for t, h in holding.items() if h.status == "assigned"}
         seconds = min(config.seconds, SECONDS_BASE + SECONDS_PER_VISIT * len(tickets))
         result = replan_zone(teams, tickets, previous, now, freeze=config.freeze, seconds=seconds,
-                             churn_threshold_minutes=config.churn_threshold_minutes, travel=config.travel, current=current)
+                             churn_threshold_minutes=config.churn_threshold_minutes, travel=config.travel, current=current,
+                             horizon_days=config.horizon_days)
         by_key: dict[tuple, list] = {}
         for v in visits:
             by_key.setdefault((v["team_id"], v["plan_date"]), []).append((v["ticket_id"], v["eta"], v["planned_start"]))
@@ -67,6 +66,8 @@ async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, 
         status = {t["id"]: t["status"] for t in teams}
         cleared = {key: f"team is {status.get(key[0], 'retired')}: its visits are re-planned elsewhere"
                    for key in stored if days.get(key[0]) is None and by_key.get(key)}  # fmt: skip
+        cleared |= {key: "the day left the planning horizon: its visits are re-planned" for key in stored
+                    if (d := days.get(key[0])) is not None and key[1] > d.plan_date and by_key.get(key)}  # fmt: skip
         zone_changes = changes(result, stored=stored, holding=holding, cleared=cleared, travel=config.travel, cause=cause)
         out.plans += zone_changes.plans
         out.assigned += zone_changes.assigned

@@ -6,6 +6,8 @@ without waiting). A team told "start at 13:16" when it is free at 09:00 would id
 planner's order and re-times each route forward from when the team is free: every visit starts at its ETA
 (or when its window opens), the break is taken once the team reaches its window (or before a visit that
 would end past the break's latest start). Earlier is never worse for due times, windows or the shift end.
+A later day of the horizon is re-timed the same way from its shift start (no break: the planner shortened
+that shift by it).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from aiff.dispatch.inputs import Inputs
-from aiff.planning import Plan, PlannedBreak, PlannedVisit, TeamPlan
+from aiff.planning import Plan, PlannedBreak, PlannedVisit, Team, TeamPlan
 
 
 def compact(result: Plan, inputs: Inputs, now: datetime) -> Plan:
@@ -24,7 +26,18 @@ def compact(result: Plan, inputs: Inputs, now: datetime) -> Plan:
     for team_id, tp in result.teams.items():
         team = teams.get(team_id)
         out[team_id] = tp if team is None or not tp.visits else _retime(tp, team, visits, now)
-    return replace(result, teams=out)
+    later = {}
+    for team_id, tps in result.later.items():
+        team = teams.get(team_id)
+        later[team_id] = tuple(tp if team is None or not tp.visits or tp.day > len(team.later_shifts)
+                               else _retime(tp, _day_team(team, tp.day), visits, now) for tp in tps)  # fmt: skip
+    return replace(result, teams=out, later=later)
+
+
+def _day_team(team: Team, day: int) -> Team:
+    """The team as it works its `day`-th later shift: from its base, no break."""
+    start, end = team.later_shifts[day - 1]
+    return replace(team, shift_start=start, shift_end=end, start=team.end, lunch=None, later_shifts=())
 
 
 def _retime(tp: TeamPlan, team, visits, now: datetime) -> TeamPlan:  # noqa: ANN001
