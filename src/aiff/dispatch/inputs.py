@@ -99,10 +99,17 @@ def team_day(row: Row, now: datetime, horizon_days: int = 7, days: int = 1) -> T
     if row.get("position_lat") is not None and reported is not None and reported.astimezone(MALAYSIA).date() == day:
         start_at = Point(float(row["position_lat"]), float(row["position_lon"]))
     skills = frozenset(row["skills"] or ()) | {ANY}
-    later_dates = _later_days(day, get("working_days"), days)
-    # the planner shortens a later shift by today's break; once today's break is past, by the team's own
+    # the planner shortens a later shift by today's break; once today's break is past, by the team's own. A
+    # later shift starts no earlier than the previous one may end (overtime included): days never overlap.
     brk = timedelta(0) if lunch is not None else timedelta(minutes=lunch_minutes or 0)
-    later = tuple((_clock(d, get("shift_start")), _clock(d, get("shift_end")) - brk) for d in later_dates)
+    later, later_dates, free_from = [], [], end + overtime
+    for d in _later_days(day, get("working_days"), days):
+        shift = (max(_clock(d, get("shift_start")), free_from), _clock(d, get("shift_end")) - brk)
+        if shift[1] > shift[0]:
+            later.append(shift)
+            later_dates.append(d)
+            free_from = _clock(d, get("shift_end")) + overtime
+    later, later_dates = tuple(later), tuple(later_dates)
     team = Team(id=str(row["id"]), skills=skills, shift_start=start, shift_end=end, start=start_at, end=base,
                 lunch=lunch, max_overtime=overtime, later_shifts=later)
     return TeamDay(team, day, row["zone"], int(row["capacity"]), later_dates)

@@ -19,6 +19,8 @@ from aiff.dispatch.schedule import compact
 from aiff.planning import Costs, Plan, TeamPlan, TravelModel, Unserved, plan
 
 TEAM_AT_CAPACITY = "team_at_capacity"
+COSTS = Costs(today_bonus_pinned=True)
+"""The planner's price list here: a pinned (or held) visit, too, is worth more today than on a later day."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,12 @@ def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: 
     free_in = build_inputs(team_rows, ticket_rows, previous, now, freeze, horizon_days=horizon_days)
     if not free_in.teams:
         return Replan(free_in, plan([], free_in.visits, travel=travel, now=now), False, None)
-    free = plan([d.team for d in free_in.teams], free_in.visits, travel=travel, now=now, seconds=seconds, previous=previous)
+    free = plan([d.team for d in free_in.teams], free_in.visits, travel=travel, now=now, seconds=seconds, previous=previous, costs=COSTS)
     changed = [t for t, team in current.items() if free.team_of(t) not in (None, team)]
     if not changed:
         return Replan(free_in, _cap(free_in, compact(free, free_in, now)), False, None)
     keep_in = build_inputs(team_rows, ticket_rows, previous, now, freeze, keep_teams=True, horizon_days=horizon_days)
-    keep = plan([d.team for d in keep_in.teams], keep_in.visits, travel=travel, now=now, seconds=seconds, previous=previous)
+    keep = plan([d.team for d in keep_in.teams], keep_in.visits, travel=travel, now=now, seconds=seconds, previous=previous, costs=COSTS)
     gain = (objective(keep, keep_in) - objective(free, free_in)) / 60
     if gain > churn_threshold_minutes:
         return Replan(free_in, _cap(free_in, compact(free, free_in, now)), True, gain)
@@ -54,13 +56,15 @@ def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: 
 def objective(result: Plan, inputs: Inputs, costs: Costs | None = None) -> float:
     """The planner's terms in seconds of driving, priced the same for both plans (the planner's own `cost` is not
     comparable: a pinned visit carries a far larger prize): drive + overtime + the worth of every visit left out
-    + the on-time bonus of every late one."""
+    + the on-time bonus of every late one + the today-first bonus of every visit put off to a later day."""
     costs = costs or Costs()
     visits = {v.ticket_id: v for v in inputs.visits}
     total = 0.0
     for tp in result.all_team_plans():
         total += tp.travel_minutes * 60 + costs.overtime_cost * tp.overtime_minutes * 60
         total += sum(costs.bonus(visits[v.ticket_id].priority) for v in tp.visits if v.on_time is False and v.ticket_id in visits)
+        if tp.day > 0:  # a visit put off to a later day misses the today-first bonus
+            total += sum(costs.today_bonus.get(visits[v.ticket_id].priority, 0) for v in tp.visits if v.ticket_id in visits)
     for u in result.unserved:
         v = visits.get(u.ticket_id)
         if v is not None:

@@ -227,7 +227,7 @@ def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs:
         loc = inst.visit_loc[v.ticket_id]
         aim = None if v.due is None else inst.secs(v.due) - int(service * (1 + costs.margin(v.priority)))
         copies = _copies(v, early, late, aim, costs)
-        if today is not None and early <= today < late and v.pinned_team is None:
+        if today is not None and early <= today < late and (v.pinned_team is None or costs.today_bonus_pinned):
             copies = _today_first(copies, today, costs.today_bonus.get(v.priority, costs.today_bonus["medium"]))
         group = len(inst.groups) if len(copies) > 1 else None
         if group is not None:

@@ -61,6 +61,9 @@ class Costs:
     # Per moved visit on a re-plan; 0 (the default, what callers with their own churn rule get) = one free
     # solve. CHURN_COST is what the simulation uses.
     churn_cost: int = 0
+    # The today-first bonus (multi-day horizon) also for visits pinned to a team: without it a pinned visit is
+    # as good on a later day as today. The live dispatcher sets it (its no-churn plan pins every held visit).
+    today_bonus_pinned: bool = False
 
     def serve(self, priority: str) -> int:
         return self.serve_prize.get(priority, self.serve_prize["medium"])
