@@ -1,16 +1,19 @@
 """The assignment consumer's `routes` strategy on the real stack: plans with ETAs, pins that hold, moves that land,
-an offline team's visits re-planned elsewhere, explanations, and the same plans after a rebuild from the log."""
+an offline team's visits re-planned elsewhere, explanations, a ticket planned on a later day of the horizon with
+its SLA outcome, and the same plans after a rebuild from the log."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from aiff.bootstrap import Resources
 from aiff.consumers import assignment, projector
+from aiff.consumers import sla as sla_consumer
 from aiff.dispatch.inputs import MALAYSIA
+from aiff.events.shifts import WEEKDAYS
 from aiff.events.teams import TeamCreated, TeamStatusChanged, team_event
 from aiff.events.tickets import TicketCreated, TicketMoved, TicketPinned, ticket_event
 from aiff.events.topics import end_offsets
@@ -161,3 +164,67 @@ async def test_the_scheduled_full_replan_plans_what_no_live_event_asked_for(reso
             return timed.full_replans >= 2
 
         await wait_until(rounds, timeout=15, interval=0.05, what="the timer's full re-plans")
+
+
+def short_shift(skip: date) -> dict:
+    """Today's shift ends two hours from now (no overtime, no lunch); `skip`'s weekday is not a working day."""
+    now = datetime.now(MALAYSIA)
+    days = [d for d in WEEKDAYS if d != WEEKDAYS[skip.weekday()]]
+    return {"shift_start": (now - timedelta(hours=1)).strftime("%H:%M"), "shift_end": (now + timedelta(hours=2)).strftime("%H:%M"),
+            "lunch_minutes": 0, "max_overtime_minutes": 0, "working_days": days}  # fmt: skip
+
+
+async def test_a_ticket_that_cannot_fit_today_is_planned_on_the_next_working_day_with_its_sla_outcome(resources: Resources) -> None:
+    now = datetime.now(MALAYSIA)
+    if not 1 <= now.hour < 21:
+        pytest.skip("the test's shift (now - 1 h to now + 2 h) would cross midnight in Malaysia time")
+    today = now.date()
+    skipped, expected = today + timedelta(days=1), today + timedelta(days=2)  # tomorrow is not a working day
+    event = plain_team(1, "Johor", 3)
+    await resources.publisher.publish(team_event(TeamCreated, {**event.data.model_dump(exclude_none=True), **short_shift(skipped)}))
+    due = datetime.now(UTC) + timedelta(hours=3)
+    # two 90-minute fiber jobs next to the base: one fits the 2 hours left today, the other does not
+    tickets = [ticket_event(TicketCreated, {**ticket(i, "Johor").data.model_dump(exclude_none=True), "due_date": due}, time=datetime.now(UTC))
+               for i in (20, 21)]  # fmt: skip
+    async with running_engine(resources), running(sla_consumer.build(resources, tick_s=0.2)):
+        await resources.publisher.publish_many(tickets)
+        await quiet(resources)
+        rows = {r["id"]: r for r in await resources.pool.fetch("SELECT id, status, assigned_team FROM tickets")}
+        today_id = next(t for t, r in rows.items() if r["status"] == "assigned")
+        later_id = 41 - today_id
+        assert rows[today_id]["assigned_team"] == 1 and rows[later_id]["status"] == "open"  # unassigned but planned
+        visits = {r["ticket_id"]: r for r in await resources.pool.fetch("SELECT * FROM plan_visits")}
+        assert visits[today_id]["plan_date"] == today
+        later = visits[later_id]
+        assert later["team_id"] == 1 and later["plan_date"] == expected and later["sequence"] == 1  # the skipped day has no plan
+        assert later["planned_end"] > due  # its SLA outcome is known in advance: late
+        assert await resources.pool.fetchval("SELECT count(*) FROM plans WHERE plan_date = $1", skipped) == 0
+        deferral = await resources.pool.fetchval(
+            "SELECT event->'data'->>'code' FROM event_history WHERE type = 'aiff.assignment.deferred.v1' AND entity_id = $1",
+            str(later_id))  # fmt: skip
+        assert deferral == "planned_later"
+
+        async def at_risk() -> dict | None:
+            row = await resources.pool.fetchrow(
+                "SELECT event FROM event_history WHERE type = 'aiff.ticket.sla_at_risk.v1' AND entity_id = $1", str(later_id))
+            return json.loads(row["event"])["data"] if row else None
+
+        risk = await wait_until(at_risk, timeout=30, what="the SLA consumer to see the later day's planned end")
+        assert risk["reason"] == "planned_late" and datetime.fromisoformat(risk["expected_at"]) == later["planned_end"]
+        assert await resources.pool.fetchval(
+            "SELECT count(*) FROM event_history WHERE type = 'aiff.ticket.sla_at_risk.v1' AND entity_id = $1", str(today_id)) == 0
+    await invariants(resources)
+
+    # replay equality: the later day's plan comes back from the log alone
+    tables = {"plans": "team_id, plan_date", "plan_visits": "team_id, plan_date, sequence", "tickets": "id"}
+    async with resources.pool.acquire() as conn:
+        live = {t: await table_checksum(conn, t, o, exclude=("id", "updated_at") if t == "tickets" else ("id",)) for t, o in tables.items()}
+        await conn.execute("TRUNCATE plans, plan_visits, team_positions, tickets, teams, assignments, event_history, projection_positions")
+    async with running_projector(resources):
+        ends = await end_offsets(resources.settings.kafka_bootstrap_servers, resources.topics.domain)
+        async with resources.pool.acquire() as conn:
+            await wait_until(lambda: projection_caught_up(conn, "projector", ends), timeout=60, what="the rebuild")
+    async with resources.pool.acquire() as conn:
+        rebuilt = {t: await table_checksum(conn, t, o, exclude=("id", "updated_at") if t == "tickets" else ("id",)) for t, o in tables.items()}
+        assert await conn.fetchval("SELECT plan_date FROM plan_visits WHERE ticket_id = $1", later_id) == expected
+    assert rebuilt == live

@@ -401,6 +401,10 @@ class UnservedAssignment(BaseModel):
     assigned: bool = Field(False, description="Always False here.")
     status: str = Field(description="The ticket's status.")
     unserved: UnservedInfo
+    planned: PlannedSlot | None = Field(
+        None, description="The visit planned on a later day of the horizon (deferral code planned_later): its team, "
+        "plan_date and ETA; absent when no plan from today on holds the ticket.",
+    )
 
 
 class AssignmentInfo(BaseModel):

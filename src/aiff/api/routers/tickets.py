@@ -304,7 +304,8 @@ WHERE entity_type = 'ticket' AND entity_id = $1 AND type = 'aiff.assignment.defe
 async def get_assignment(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep) -> AssignmentInfo | UnservedAssignment:
     """The active assignment with the strategy's score breakdown and, when the team's day is planned, the visit's
     slot with the planner's explanation (travel, lateness, priority, churn terms). Without an active assignment:
-    the binding reason of the engine's latest deferral (`assigned: false`); 404 when there is neither."""
+    the binding reason of the engine's latest deferral (`assigned: false`) and, when the ticket is planned on a
+    later day of the horizon, that `planned` slot (day, ETA); 404 when there is neither."""
     ticket = await _visible_ticket(conn, principal, ticket_id)
     assignment = await _active_assignment(conn, ticket_id)
     if assignment is not None:
@@ -317,9 +318,18 @@ async def get_assignment(ticket_id: TicketIdPath, principal: CurrentUser, conn: 
         raise UnknownEntity(f"ticket {ticket_id} has no active assignment")
     data = json.loads(deferred["event"]) if isinstance(deferred["event"], str) else deferred["event"]
     data = data.get("data", {})
-    return UnservedAssignment(ticket_id=ticket_id, status=ticket["status"],
+    slot = await conn.fetchrow(_PLANNED_SQL, ticket_id)
+    planned = PlannedSlot.model_validate(dict(slot)) if slot is not None and slot["plan_date"] >= _malaysia_today() else None
+    return UnservedAssignment(ticket_id=ticket_id, status=ticket["status"], planned=planned,
                               unserved=UnservedInfo(code=data.get("code"), reason=data.get("reason") or "", strategy=data.get("strategy") or "",
                                                     decided_at=deferred["time"]))  # fmt: skip
+
+
+def _malaysia_today():  # noqa: ANN202 - a date
+    """Today in Malaysia time (plan dates are Malaysia days): an older planned slot is history, not a plan."""
+    from datetime import datetime, timedelta, timezone
+
+    return datetime.now(timezone(timedelta(hours=8))).date()
 
 
 @router.get("/{ticket_id}/history", response_model=list[HistoryEntry], summary="Audit trail of the ticket", responses=NOT_FOUND)
