@@ -1,5 +1,5 @@
 """The routes strategy through the API: why a ticket has its team and slot, why another is unassigned, a dispatcher's
-move landing at its position, and a manual assignment that is a pin."""
+move landing at its position, a manual assignment that is a pin, and a ticket planned on a later day of the horizon."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from aiff.consumers import assignment
+from aiff.dispatch.inputs import MALAYSIA
 from aiff.settings import Settings
 from tests.e2e.conftest import Harness, running_api
 from tests.helpers import wait_until
-from tests.integration.test_assignment_routes import roomy_shift
+from tests.integration.test_assignment_routes import roomy_shift, short_shift
 
 pytestmark = pytest.mark.e2e
 
@@ -109,3 +111,32 @@ async def test_explanations_moves_and_manual_pins_through_the_api(settings: Sett
         await wait_until(lambda: assigned(third["id"], target), timeout=15, what="the pin to hold")
         slot = (await c.get(f"/tickets/{third['id']}/assignment", headers=h)).json()
         assert slot["strategy"] == "manual" and slot["frozen"] is True
+
+
+async def test_a_ticket_planned_on_a_later_day_shows_that_day_through_the_api(settings: Settings) -> None:
+    now = datetime.now(MALAYSIA)
+    if not 1 <= now.hour < 21:
+        pytest.skip("the test's shift (now - 1 h to now + 2 h) would cross midnight in Malaysia time")
+    skipped, expected = now.date() + timedelta(days=1), now.date() + timedelta(days=2)
+    async with routes_api(settings) as api:
+        c, h = api.client, api.headers["dispatcher"]
+        r = await c.put(f"/auth/teams/{api.team_id}", json=short_shift(skipped), headers=api.headers["admin"])
+        assert r.status_code == 200, r.text
+        due = (datetime.now(UTC) + timedelta(hours=3)).isoformat()
+        made = [await api.create_ticket(latitude=3.071, longitude=101.521, due_date=due) for _ in range(2)]
+
+        async def later_one():  # noqa: ANN202 - the ticket planned on a later day, once the engine has planned both
+            for t in made:
+                eta = await c.get(f"/tickets/{t['id']}/eta", headers=h)
+                if eta.status_code == 200 and eta.json()["plan_date"] == expected.isoformat():
+                    return eta.json()
+            return None
+
+        eta = await wait_until(later_one, timeout=15, what="a ticket planned on the next working day")
+        assert eta["team_id"] == api.team_id and eta["status"] == "open" and eta["on_time"] is False and eta["minutes_late"] > 0
+        why = (await c.get(f"/tickets/{eta['ticket_id']}/assignment", headers=h)).json()
+        assert why["assigned"] is False and why["unserved"]["code"] == "planned_later" and expected.isoformat() in why["unserved"]["reason"]
+        assert why["planned"]["plan_date"] == expected.isoformat() and why["planned"]["eta"] and why["planned"]["team_id"] == api.team_id
+        day = (await c.get("/plans", params={"date": expected.isoformat()}, headers=h)).json()
+        assert [v["ticket_id"] for p in day["items"] for v in p["visits"]] == [eta["ticket_id"]]
+        assert (await c.get("/plans", params={"date": skipped.isoformat()}, headers=h)).json()["total"] == 0
