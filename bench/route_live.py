@@ -1,7 +1,7 @@
 """The routes strategy's zone re-plan as the assignment consumer runs it (no stack needed): time per re-plan and
 churn (assigned visits moved to another team) with and without the churn threshold.
 
-    bench/route_live.py [--teams 10 --tickets 60 --arrivals 20 --seconds 0.3 --seed 3 --thresholds 0 10 60]
+    bench/route_live.py [--teams 10 --tickets 60 --arrivals 20 --seconds 0.3 --seed 3 --thresholds 0 10 60 --horizon 3]
     bench/route_live.py --full [--zones 15]
         the scheduled full re-plan's cost: every zone planned in turn (cold), total wall time
 
@@ -9,6 +9,7 @@ A zone of `--teams` teams around Shah Alam with `--tickets` open tickets is plan
 tickets arrive one by one and each arrival re-plans the zone warm-started from the previous plan, with every
 planned ticket counted as assigned to its team (what the read models would hold). Prints p50/p99 of the re-plan
 wall time (conversion + solves + explanations + events) and the moves per re-plan, per churn threshold.
+`--horizon` is AIFF_ASSIGNMENT_HORIZON_DAYS (1 = today only, the consumer before the horizon).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace, threshold: float) -> tuple[list[float], list[i
         current = {str(t): str(team) for t, team in held.items()}
         started = time.perf_counter()
         result = replan_zone(teams, tickets, previous, NOW, freeze=timedelta(minutes=30), churn_threshold_minutes=threshold,
-                             seconds=args.seconds, travel=travel, current=current)  # fmt: skip
+                             seconds=args.seconds, travel=travel, current=current, horizon_days=args.horizon)  # fmt: skip
         out = changes(result, stored={}, holding={t: Holding(team, "assigned") for t, team in held.items()}, cleared={},
                       travel=travel, cause="bench")  # fmt: skip
         elapsed = time.perf_counter() - started
@@ -78,19 +79,21 @@ def full(args: argparse.Namespace) -> None:
 
     rng = random.Random(args.seed)
     travel = HaversineTravel()
-    per_zone, total_visits = [], 0
+    per_zone, total_visits, later_visits = [], 0, 0
     for z in range(args.zones):
         teams = [_team(z * 1000 + i, rng) for i in range(1, args.teams + 1)]
         tickets = [_ticket(z * 1000 + i, rng) for i in range(1, args.tickets + 1)]
         seconds = min(args.seconds, SECONDS_BASE + SECONDS_PER_VISIT * len(tickets))
         started = time.perf_counter()
         result = replan_zone(teams, tickets, None, NOW, freeze=timedelta(minutes=30), churn_threshold_minutes=10,
-                             seconds=seconds, travel=travel, current={})  # fmt: skip
+                             seconds=seconds, travel=travel, current={}, horizon_days=args.horizon)  # fmt: skip
         changes(result, stored={}, holding={}, cleared={}, travel=travel, cause="bench")
         per_zone.append(time.perf_counter() - started)
         total_visits += sum(len(tp.visits) for tp in result.plan.teams.values())
+        later_visits += sum(len(tp.visits) for tps in result.plan.later.values() for tp in tps)
     print(f"full re-plan: {args.zones} zones x {args.teams} teams x {args.tickets} tickets in {sum(per_zone):.1f} s "
-          f"(per zone p50 {statistics.median(per_zone):.2f} s, max {max(per_zone):.2f} s); {total_visits} visits planned")  # fmt: skip
+          f"(per zone p50 {statistics.median(per_zone):.2f} s, max {max(per_zone):.2f} s); {total_visits} visits planned today, "
+          f"{later_visits} on later days (horizon {args.horizon})")  # fmt: skip
 
 
 def main() -> None:
@@ -103,11 +106,13 @@ def main() -> None:
     parser.add_argument("--thresholds", type=float, nargs="+", default=[0.0, 10.0, 60.0])
     parser.add_argument("--full", action="store_true", help="time a full re-plan of --zones zones instead")
     parser.add_argument("--zones", type=int, default=15)
+    parser.add_argument("--horizon", type=int, default=3, help="working days planned per team (1: today only)")
     args = parser.parse_args()
     if args.full:
         full(args)
         return
-    print(f"zone: {args.teams} teams, {args.tickets} open tickets, {args.arrivals} arrivals, {args.seconds} s per solve")
+    print(f"zone: {args.teams} teams, {args.tickets} open tickets, {args.arrivals} arrivals, {args.seconds} s per solve, "
+          f"horizon {args.horizon} day(s)")
     for threshold in args.thresholds:
         times, moves = run(args, threshold)
         q = statistics.quantiles(times, n=100) if len(times) > 1 else times * 99

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from aiff.dispatch.inputs import ANY, MALAYSIA, build_inputs, stored_plan, team_day, visit_of
-from aiff.dispatch.publish import Holding, changes
+from aiff.dispatch.publish import PLANNED_LATER, Holding, Stored, changes
 from aiff.dispatch.replan import TEAM_AT_CAPACITY, replan_zone
 from aiff.planning import HaversineTravel, Plan, PlannedVisit, Point, TeamPlan
 
@@ -186,3 +186,41 @@ def test_a_move_dated_after_the_teams_current_day_waits_for_that_day() -> None:
     wednesday = TUESDAY_9AM + timedelta(days=1)
     inputs = build_inputs([team_row(1)], tomorrow, None, wednesday, FREEZE)
     assert {v.ticket_id: (v.pinned_team, v.pinned_sequence) for v in inputs.visits} == {"5": ("1", 0), "6": (None, None)}
+
+
+def test_the_horizon_adds_the_next_working_days_skipping_days_off_and_never_overlapping() -> None:
+    friday = datetime(2026, 12, 4, 9, 0, tzinfo=MALAYSIA)
+    day = team_day(team_row(1), friday, days=3)
+    assert day.plan_date == date(2026, 12, 4) and day.later_dates == (date(2026, 12, 5), date(2026, 12, 7))  # no Sunday
+    assert day.team.later_shifts[1] == (datetime(2026, 12, 7, 8, 0, tzinfo=MALAYSIA), datetime(2026, 12, 7, 17, 0, tzinfo=MALAYSIA))
+    assert day.date_of(0) == day.plan_date and day.date_of(2) == date(2026, 12, 7)
+    assert team_day(team_row(1), friday).later_dates == ()  # horizon 1: today only
+    afternoon = team_day(team_row(1), datetime(2026, 12, 1, 14, 30, tzinfo=MALAYSIA), days=2)  # today's break is over
+    assert afternoon.team.later_shifts[0][1] == datetime(2026, 12, 2, 16, 15, tzinfo=MALAYSIA)  # shortened by the break itself
+    roomy = team_day(team_row(1, shift_start="00:00", shift_end="23:59", lunch_minutes=0), friday, days=2)
+    assert roomy.team.later_shifts[0][0] == datetime(2026, 12, 5, 0, 59, tzinfo=MALAYSIA)  # after today's overtime
+
+
+def test_a_ticket_that_does_not_fit_today_is_planned_on_a_later_day_unassigned_but_planned() -> None:
+    late = datetime(2026, 12, 5, 15, 0, tzinfo=MALAYSIA)  # Saturday 15:00: 2 h left (+1 h overtime); Monday next
+    tickets = [ticket_row(1, lat=1.495, status="assigned", assigned_team=1, due_date=late + timedelta(hours=2)),
+               ticket_row(2, lat=1.497, status="assigned", assigned_team=1, due_date=late + timedelta(hours=48)),
+               ticket_row(3, lat=1.499, due_date=late + timedelta(hours=48))]  # fmt: skip
+    result = replan_zone([team_row(1)], tickets, None, late, freeze=FREEZE, seconds=0.1, travel=TRAVEL, churn_threshold_minutes=10,
+                         current={"1": "1", "2": "1"}, horizon_days=3)  # fmt: skip
+    assert [v.ticket_id for v in result.plan.teams["1"].visits] == ["1"]  # the urgent one today
+    monday = {v.ticket_id: v for tp in result.plan.later["1"] for v in tp.visits}
+    assert set(monday) == {"2", "3"} and all(v.day == 1 for v in monday.values())
+    assert all(v.eta.astimezone(MALAYSIA).date() == date(2026, 12, 7) for v in monday.values())
+    stale = (1, date(2026, 12, 8))  # a stored later day this plan no longer uses
+    holding = {1: Holding(1, "assigned"), 2: Holding(1, "assigned")}
+    out = changes(result, stored={stale: Stored(2, ((3, "x", "x"), None))}, holding=holding, cleared={}, travel=TRAVEL, cause="test")
+    by_day = {(p["team_id"], p["plan_date"]): [v["ticket_id"] for v in p["visits"]] for p in out.plans}
+    assert by_day[(1, date(2026, 12, 5))] == [1] and sorted(by_day[(1, date(2026, 12, 7))]) == [2, 3]
+    assert by_day[stale] == []  # Tuesday is still in the horizon: re-published empty (the visit moved to Monday)
+    assert out.assigned == []  # ticket 1 is already held; later days assign nothing
+    assert [u["ticket_id"] for u in out.unassigned] == [2]  # held today but planned Monday: released, not lost
+    assert {t: c for t, (_, c) in out.deferred.items()} == {2: PLANNED_LATER, 3: PLANNED_LATER}
+    assert "2026-12-07" in out.deferred[3][0]
+    pinned = changes(result, stored={}, holding={1: holding[1], 2: Holding(1, "assigned", pinned=True)}, cleared={}, travel=TRAVEL, cause="test")
+    assert pinned.unassigned == [] and set(pinned.deferred) == {3}  # a dispatcher's pin stays with its team
