@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 import asyncpg
@@ -56,6 +57,8 @@ from aiff.events.tickets import (
 from aiff.events.vocabulary import ACTIVE_STATUSES, Priority, TicketStatus, transition_error
 from aiff.geo import haversine_km
 from aiff.projections.schema import assignments, event_history, tickets
+
+MALAYSIA = timezone(timedelta(hours=8))
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERROR_RESPONSES)
 
@@ -325,11 +328,9 @@ async def get_assignment(ticket_id: TicketIdPath, principal: CurrentUser, conn: 
                                                     decided_at=deferred["time"]))  # fmt: skip
 
 
-def _malaysia_today():  # noqa: ANN202 - a date
+def _malaysia_today() -> date:
     """Today in Malaysia time (plan dates are Malaysia days): an older planned slot is history, not a plan."""
-    from datetime import datetime, timedelta, timezone
-
-    return datetime.now(timezone(timedelta(hours=8))).date()
+    return datetime.now(MALAYSIA).date()
 
 
 @router.get("/{ticket_id}/history", response_model=list[HistoryEntry], summary="Audit trail of the ticket", responses=NOT_FOUND)
