@@ -367,7 +367,11 @@ async def expected(conn, kind: str, p: dict) -> list:
     if kind == "action":
         return [p["ticket"]] + ([str(p["team"])] if p.get("team") else []) + ["!action"]
     if kind == "suggest":
-        return [p["ticket"], "!action"]
+        free = await conn.fetchval(
+            """SELECT count(*) FROM teams t, tickets k WHERE k.ticket_number = $1 AND t.is_active AND t.status = 'available'
+                 AND (k.category IS NULL OR k.category = ANY(t.skills)) AND t.id IS DISTINCT FROM k.assigned_team
+                 AND t.capacity > (SELECT count(*) FROM tickets x WHERE x.assigned_team = t.id AND x.status IN ('assigned','in_progress'))""", p["ticket"])  # fmt: skip
+        return [p["ticket"], "!action"] if free else [("no available team", "tiada pasukan yang sesuai")]
     if kind == "help":
         return [("closest things", "paling hampir", "i can count", "saya boleh")]
     raise ValueError(kind)
