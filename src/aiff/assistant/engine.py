@@ -33,6 +33,9 @@ STATUS_QUESTION = re.compile(r"\b(ke belum|ke tak|atau belum|ke\?|kah|has it|is 
 WHY = re.compile(r"^\s*(why|how come|what is the reason|reason|kenapa|knp|mengapa|apa sebab|apesal|asal|sebab apa)\b", re.I)
 FUTURE = re.compile(r"\b(next week|next month|next \d+ days|coming week|tomorrow|minggu depan|bulan depan|esok|besok|akan datang|expect(ed)?|anticipate|predict\w*|project(ed|ion)|jangka\w*|ramal\w*|unjuran|anggar\w*)\b", re.I)
 CAPACITY_WORDS = re.compile(r"\b(slots?|kapasiti|capacity|spare|room|free (teams?|crews?|pasukan)|(teams?|crews?|pasukan) (free|kosong|available)|idle)\b", re.I)
+WHAT_IF = re.compile(r"\b(what if|if|kalau|klu|jika|andai\w*|suppose|supposing|sekiranya|seandainya|assume|katakan|simulat\w*|simulasi)\b.*\b(offline|off|cuti|leave|sick|mc|absent|tak datang|x datang|tak masuk|out|down|drops?|unavailable|hilang|rosak|breaks? down|tak boleh kerja|x boleh kerja|berhenti)\b", re.I)
+TICKET_WORDS = re.compile(r"\b(tickets?|tiket|tkt|jobs?|kes|cases?|kerja)\b", re.I)
+COUNT_WORDS = re.compile(r"\b(how many|berapa|brp|brapa|jumlah|count|number of|total)\b", re.I)
 CONFIRM = re.compile(r"^\s*(yes|ya|yup|ok|okay|confirm|confirmed|sahkan|setuju|betul|go ahead|teruskan|proceed|do it|buat)\b", re.I)
 CANCEL = re.compile(r"^\s*(no|tidak|tak|jangan|cancel it|abort|nope|x payah|tak payah|tak jadi)\b", re.I)
 PRI_MS = {"critical": "kritikal", "high": "keutamaan tinggi", "medium": "sederhana", "low": "keutamaan rendah"}
@@ -167,6 +170,10 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
     if ent.tickets and intent not in TICKET_INTENTS:
         # A ticket number names the subject: the likeliest intent that takes a ticket (usually its details).
         intent, conf = next((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i in TICKET_INTENTS)
+    if ent.team_ids and not ent.tickets and intent in ("team_day", "rank_teams", "capacity", "help") and WHAT_IF.search(message):
+        intent = "what_if_offline"  # "andai team 5 cuti sakit hari ni": a dry run, not the team's day
+    if intent == "rank_teams" and len(ent.team_ids) == 1 and ent.metric is None and TICKET_WORDS.search(message) and not ent.tickets:
+        intent = "count_tickets" if COUNT_WORDS.search(message) else "list_tickets"  # "which tickets has team 9 got": its tickets
     if intent in ACTIONS | {"suggest_assignment"} and WHY.search(message):
         # "kenapa TKT-… bagi kat team tu": a why-question explains, it never orders
         intent, conf = next(((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i.startswith("explain_")), ("explain_assignment", conf))
