@@ -33,7 +33,8 @@ STATUS_QUESTION = re.compile(r"\b(ke belum|ke tak|atau belum|ke\?|kah|has it|is 
 WHY = re.compile(r"^\s*(why|how come|what is the reason|reason|kenapa|knp|mengapa|apa sebab|apesal|asal|sebab apa)\b", re.I)
 FUTURE = re.compile(r"\b(next week|next month|next \d+ days|coming week|tomorrow|minggu depan|bulan depan|esok|besok|akan datang|expect(ed)?|anticipate|predict\w*|project(ed|ion)|jangka\w*|ramal\w*|unjuran|anggar\w*)\b", re.I)
 CAPACITY_WORDS = re.compile(r"\b(slots?|kapasiti|capacity|spare|room|free (teams?|crews?|pasukan)|(teams?|crews?|pasukan) (free|kosong|available)|idle)\b", re.I)
-WHAT_IF = re.compile(r"\b(what if|if|kalau|klu|jika|andai\w*|suppose|supposing|sekiranya|seandainya|assume|katakan|simulat\w*|simulasi)\b.*\b(offline|off|cuti|leave|sick|mc|absent|tak datang|x datang|tak masuk|out|down|drops?|unavailable|hilang|rosak|breaks? down|tak boleh kerja|x boleh kerja|berhenti)\b", re.I)
+WHAT_IF = re.compile(r"\b(what if|if|kalau|klu|jika|andai\w*|suppose|supposing|sekiranya|seandainya|assume|katakan)\b.*\b(offline|off|cuti|leave|sick|mc|absent|tak datang|x datang|tak masuk|out|down|drops?|unavailable|hilang|rosak|breaks? down|tak boleh kerja|x boleh kerja|berhenti|lose|losing|lost|kehilangan)\b|\b(simulat\w*|simulasi|dry run|what-if)\b|\b(losing|lose|kehilangan)\s+(team|crew|pasukan|TEAM)\b", re.I)
+OFF_TOPIC = re.compile(r"\b(weather|cuaca|hujan|rain|football|bola|song|lagu|joke|lawak|pizza|makan\w*|food|movie|filem|recipe|resipi|flight|tiket wayang|cinema|stock price|saham)\b", re.I)
 TICKET_WORDS = re.compile(r"\b(tickets?|tiket|tkt|jobs?|kes|cases?|kerja)\b", re.I)
 COUNT_WORDS = re.compile(r"\b(how many|berapa|brp|brapa|jumlah|count|number of|total)\b", re.I)
 CONFIRM = re.compile(r"^\s*(yes|ya|yup|ok|okay|confirm|confirmed|sahkan|setuju|betul|go ahead|teruskan|proceed|do it|buat)\b", re.I)
@@ -170,6 +171,8 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
     if ent.tickets and intent not in TICKET_INTENTS:
         # A ticket number names the subject: the likeliest intent that takes a ticket (usually its details).
         intent, conf = next((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i in TICKET_INTENTS)
+    if OFF_TOPIC.search(message) and not (ent.tickets or ent.team_ids or ent.zones or ent.status or ent.priority or ent.category):
+        intent = "help"  # "apa khabar cuaca esok": not about the work; say what it can do instead of guessing
     if ent.team_ids and not ent.tickets and intent in ("team_day", "rank_teams", "capacity", "help") and WHAT_IF.search(message):
         intent = "what_if_offline"  # "andai team 5 cuti sakit hari ni": a dry run, not the team's day
     if intent == "rank_teams" and len(ent.team_ids) == 1 and ent.metric is None and TICKET_WORDS.search(message) and not ent.tickets:
@@ -222,6 +225,8 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
         intent = "rank_zones"  # "which state has the highest number of ...", "negeri mana ..."
     elif intent in ("count_tickets", "list_tickets", "overview", "help", "rank_zones") and not ent.team_ids and TEAM_QUESTION.search(message):
         intent = "rank_teams"
+    elif intent == "rank_teams" and not ent.team_ids and ZONE_QUESTION.search(message) and not TEAM_QUESTION.search(message) and slots.get("metric") not in ("sla", "response", "rating", "utilisation"):
+        intent = "rank_zones"  # "which zones have the most jobs waiting for a team": zones, whatever other word is there
     elif intent == "capacity" and not ent.team_ids and TEAM_QUESTION.search(message) and slots.get("metric") in tools.TEAM_METRICS and RANK_WORDS.search(message):
         intent = "rank_teams"  # "which crews are most utilised": a ranking of teams, not the zone's free slots
     if intent == "rank_zones" and len(ent.zones) == 1 and not RANK_WORDS.search(message):
@@ -324,6 +329,8 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
         return head, data, data["table"], None, ("ticket", data["ticket_numbers"])
     if intent == "rank_zones":
         metric = slots.get("metric") if slots.get("metric") in tools.ZONE_METRICS else ("unassigned" if slots.get("status") == "unassigned" else "completed" if slots.get("status") in ("completed", "closed") else "backlog")
+        if metric == "completed" and slots.get("status") in ("open", "unassigned"):
+            metric = "unassigned" if slots["status"] == "unassigned" else "backlog"  # "most jobs waiting for a team": the status decides
         # For a zone, "worst" is the most backlog/overdue; only "fewest", "least", "paling sikit" sort upwards.
         ascending = slots.get("ascending", False) and not slots.get("worst")
         data = await tools.rank_zones(pool, metric, slots.get("priority"), slots.get("category"), _range(slots), ascending, slots.get("limit") or 5, scope_team)
