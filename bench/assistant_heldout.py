@@ -583,8 +583,12 @@ async def score(pool, qs: list[dict], show_failures: bool = False) -> dict:
 
 
 async def main() -> None:
-    sys.path.insert(0, os.path.dirname(__file__))
-    from assistant import demo_schema
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_assistant", os.path.join(os.path.dirname(__file__), "assistant.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    demo_schema = mod.demo_schema
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=11)
