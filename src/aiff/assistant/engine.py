@@ -173,14 +173,14 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
         intent, conf = next((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i in TICKET_INTENTS)
     if OFF_TOPIC.search(message) and not (ent.tickets or ent.team_ids or ent.zones or ent.status or ent.priority or ent.category):
         intent = "help"  # "apa khabar cuaca esok": not about the work; say what it can do instead of guessing
-    if ent.team_ids and not ent.tickets and intent in ("team_day", "rank_teams", "capacity", "help") and WHAT_IF.search(message):
+    if ent.team_ids and not ent.tickets and intent not in ("what_if_offline", "sla_summary") and WHAT_IF.search(message):
         intent = "what_if_offline"  # "andai team 5 cuti sakit hari ni": a dry run, not the team's day
     if intent == "rank_teams" and len(ent.team_ids) == 1 and ent.metric is None and TICKET_WORDS.search(message) and not ent.tickets:
         intent = "count_tickets" if COUNT_WORDS.search(message) else "list_tickets"  # "which tickets has team 9 got": its tickets
     if intent in ACTIONS | {"suggest_assignment"} and WHY.search(message):
         # "kenapa TKT-… bagi kat team tu": a why-question explains, it never orders
         intent, conf = next(((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i.startswith("explain_")), ("explain_assignment", conf))
-    if intent in ("count_tickets", "list_tickets", "overview") and not ent.tickets and FUTURE.search(message) and not ent.range:
+    if intent in ("count_tickets", "list_tickets", "overview") and not ent.tickets and not ent.team_ids and FUTURE.search(message) and not ent.range:
         intent = "forecast_load"  # "how many tickets should we expect next week": no ticket exists yet, so a forecast
     if intent in ("count_tickets", "list_tickets", "overview", "help") and not ent.tickets and not ent.team_ids and CAPACITY_WORDS.search(message) and not (ent.priority or ent.category or ent.range):
         intent = "capacity"  # "berapa slot kosong kat Selangor": free capacity, not tickets
