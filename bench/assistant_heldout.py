@@ -97,7 +97,7 @@ Q: list[tuple[str, str, list[str], tuple]] = [
     ("rank_zones", "ms", ["negeri mana paling byk tiket tertunggak"], ("rank_zones", {"metric": "backlog"})),
     ("rank_zones", "ms", ["zon mana yg paling banyak tiket x siap"], ("rank_zones", {"metric": "backlog"})),
     ("rank_zones", "ms", ["kawasan mana paling teruk backlog dia"], ("rank_zones", {"metric": "backlog"})),
-    ("rank_zones", "ms", ["zon mana paling banyak tiket lewat"], ("rank_zones", {"metric": "overdue"})),
+    ("rank_zones", "ms", ["zon mana yg tiket lewat dia paling byk"], ("rank_zones", {"metric": "overdue"})),
     ("rank_zones", "ms", ["negeri mana paling banyak tiket belum ditugaskan"], ("rank_zones", {"metric": "unassigned"})),
     ("rank_zones", "ms", ["negeri mana paling banyak tiket kritikal terbuka"], ("rank_zones", {"metric": "backlog", "priority": "critical"})),
     ("rank_zones", "ms", ["zon mana paling sikit tiket tertunggak"], ("rank_zones", {"metric": "backlog", "asc": True})),
