@@ -26,8 +26,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -35,7 +33,7 @@ from aiff.api.asof import board_as_of, on_board  # noqa: E402
 from aiff.bootstrap import open_resources  # noqa: E402
 from aiff.consumers import projector  # noqa: E402
 from aiff.demo import iter_ticket_events, setup_events  # noqa: E402
-from aiff.events.topics import delete_topics, end_offsets  # noqa: E402
+from aiff.events.topics import delete_topics, end_offsets, leaders_elected  # noqa: E402
 from aiff.projections import migrate, snapshots  # noqa: E402
 from aiff.settings import Settings  # noqa: E402
 from aiff.tools.replay import replay  # noqa: E402
@@ -47,23 +45,6 @@ async def applied(pool: asyncpg.Pool) -> int:
     return await pool.fetchval("SELECT coalesce(sum(next_offset), 0)::bigint FROM projection_positions WHERE projection = 'projector'")
 
 
-async def leaders_elected(settings: Settings, topics: list[str], timeout: float = 60.0) -> None:
-    """Fresh topics answer offset lookups only once their leaders are elected (until then clients back off for seconds)."""
-    tps = [TopicPartition(t, p) for t in topics for p in range(settings.topic_partitions)]
-    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
-    await probe.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                await asyncio.wait_for(probe.end_offsets(tps), 0.5)
-                return
-            except (asyncio.TimeoutError, KafkaError):
-                await asyncio.sleep(0.05)
-    finally:
-        await probe.stop()
-
-
 async def run(base: Settings, label: str, setup: list, chunks) -> None:
     name = f"bench_replay_{uuid.uuid4().hex[:6]}"
     admin = await asyncpg.connect(base.asyncpg_dsn)
@@ -73,7 +54,7 @@ async def run(base: Settings, label: str, setup: list, chunks) -> None:
     settings = base.model_copy(update={"database_url": url, "topic_prefix": name})
     try:
         async with open_resources(settings) as res:
-            await leaders_elected(settings, res.topics.domain)
+            await leaders_elected(settings.kafka_bootstrap_servers, res.topics.domain, settings.topic_partitions)
             await res.publisher.publish_many(setup)
             n = len(setup)
             for chunk in chunks:
