@@ -1,7 +1,7 @@
 """`?as_of=` on the board's reads: the state at a past instant stands in for the live tables for one request.
 
 The board at the instant (`projections.snapshots.state_at`) is copied into temporary tables named like the
-live ones (`tickets`, `assignments`, `teams`), dropped when the request's transaction ends; the router's own
+live ones (`tickets`, `assignments`, `teams`, `plans`, `plan_visits`), dropped when the request's transaction ends; the router's own
 queries run on them with the table names qualified by `pg_temp.` (`on_board`), so filters, paging and
 ordering are the live ones, and no cached plan of a live query can read the wrong table.
 """
@@ -37,7 +37,14 @@ AsOf = Annotated[
                       "computed from the log. A future instant is refused (422)."),
 ]  # fmt: skip
 
-_PARTS = (("tickets", "tickets", ()), ("assignments", "active", ("breakdown",)), ("teams", "teams", ("members",)))
+_PARTS = (
+    ("tickets", "tickets", ()), ("assignments", "active", ("breakdown",)), ("teams", "teams", ("members",)),
+    ("plans", "plans", ("unserved",)), ("plan_visits", "visits", ("explanation",)),
+)  # fmt: skip
+_TABLES = tuple(table for table, _, _ in _PARTS)
+
+
+_EMPTY_JSON = {"breakdown": {}, "members": [], "unserved": []}  # `explanation` is nullable: None stays null
 
 
 def _records(rows: list[dict], columns: list[str], json_columns: tuple[str, ...]) -> list[tuple]:
@@ -47,17 +54,20 @@ def _records(rows: list[dict], columns: list[str], json_columns: tuple[str, ...]
         for c in json_columns:
             i = columns.index(c)
             if not isinstance(values[i], str):
-                values[i] = json.dumps(values[i] if values[i] is not None else ({} if c == "breakdown" else []))
+                values[i] = json.dumps(values[i] if values[i] is not None else _EMPTY_JSON.get(c))
         out.append(tuple(values))
     return out
 
 
 async def materialize(conn: asyncpg.Connection, state: BatchState) -> None:
-    """Temporary `tickets`, `assignments` (the active ones) and `teams` holding `state`; call inside a transaction."""
+    """Temporary `tickets`, `assignments` (the active ones), `teams`, `plans` and `plan_visits` holding `state`;
+    call inside a transaction."""
     rows = {
         "tickets": [r for r in state.tickets.values() if r is not None],
         "active": [{**a, "id": n} for n, a in enumerate(state.active.values(), start=1)],
         "teams": list(state.teams.values()),
+        "plans": list(state.plans.values()),
+        "visits": [v for visits in state.plan_visits.values() for v in visits],
     }
     for table, part, json_columns in _PARTS:
         columns = [c.name for c in snapshots.PARTS[part].c]
@@ -67,7 +77,7 @@ async def materialize(conn: asyncpg.Connection, state: BatchState) -> None:
 
 def on_board(sql: str) -> str:
     """A live query rewritten to read the temporary tables of `board_as_of`."""
-    for table in ("tickets", "assignments", "teams"):
+    for table in _TABLES:
         sql = sql.replace(f"FROM {table}", f"FROM pg_temp.{table}").replace(f"JOIN {table}", f"JOIN pg_temp.{table}")
     return sql
 
