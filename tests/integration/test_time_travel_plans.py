@@ -29,7 +29,7 @@ DAY = date(2026, 11, 1)
 BURST = 400.0  # minutes after T0: team 3 re-planned 20 times, 10 ms apart
 
 
-def plan_updated(team_id: int, revision: int, tickets: list[int], *, minutes: float) -> dict[str, Any]:
+def plan_updated(team_id: int, revision: int, tickets: list[int], *, minutes: float, day: date = DAY) -> dict[str, Any]:
     start = T0 + timedelta(hours=2)
     visits = [
         {"ticket_id": tid, "sequence": n, "eta": (start + timedelta(minutes=60 * n)).isoformat(),
@@ -38,7 +38,7 @@ def plan_updated(team_id: int, revision: int, tickets: list[int], *, minutes: fl
          "pinned": n == 1, "explanation": {"churn": "kept", "summary": f"rev {revision}"} if n % 2 else None}
         for n, tid in enumerate(tickets, start=1)
     ]  # fmt: skip
-    data = {"team_id": team_id, "plan_date": DAY.isoformat(), "revision": revision, "strategy": "route", "visits": visits,
+    data = {"team_id": team_id, "plan_date": day.isoformat(), "revision": revision, "strategy": "route", "visits": visits,
             "totals": {"drive_minutes": 10.0 * revision, "drive_km": 4.0 * revision},
             "unserved": [{"ticket_id": 99, "code": "outranked"}] if revision % 2 else [], "reason": f"revision {revision}"}  # fmt: skip
     return cloud_event("aiff.plan.updated.v1", str(team_id), data, minutes=minutes)
@@ -54,6 +54,7 @@ def history() -> tuple[list[dict], list[dict]]:
     for rev in range(1, 7):  # team 2: every 45 min, a growing day
         teams.append(plan_updated(2, rev, list(range(10, 10 + rev)), minutes=rev * 45 + 3))
     teams.append(plan_updated(2, 2, [20], minutes=300))  # late and older than the applied revision: ignored
+    teams.append(plan_updated(1, 1, [5, 6], minutes=150, day=DAY + timedelta(days=1)))  # another day: not in DAY's answers
     for k in range(20):
         teams.append(plan_updated(3, k + 1, [17 + k % 5, 22], minutes=BURST + k * 10 / 60_000))
     return sorted(tickets, key=lambda e: e["time"]), sorted(teams, key=lambda e: e["time"])
@@ -67,8 +68,8 @@ async def replay_cut(conn: asyncpg.Connection, records: list[Record], at) -> Non
         await project_batch(conn, cut)
 
 
-PLANS = "SELECT * FROM {}plans ORDER BY team_id, plan_date"
-VISITS = "SELECT * FROM {}plan_visits ORDER BY team_id, plan_date, sequence"
+PLANS = "SELECT * FROM {}plans WHERE plan_date = '2026-11-01' ORDER BY team_id"
+VISITS = "SELECT * FROM {}plan_visits WHERE plan_date = '2026-11-01' ORDER BY team_id, sequence"
 
 
 async def tables(conn: asyncpg.Connection, prefix: str = "") -> list[list[dict]]:
@@ -117,7 +118,7 @@ async def test_plans_as_of_equal_the_log_replayed_up_to_the_instant(resources: R
                     await replay_cut(ref, records, at)
                     expected, expected_api = await tables(ref), await api_answer(ref)
                     started = time.perf_counter()
-                    async with board_as_of(conn, at):
+                    async with board_as_of(conn, at, plan_day=DAY):
                         got, got_api = await tables(conn, "pg_temp."), await api_answer(conn, at)
                     elapsed = time.perf_counter() - started
                     assert got == expected, at
@@ -129,6 +130,8 @@ async def test_plans_as_of_equal_the_log_replayed_up_to_the_instant(resources: R
                         assert [p["revision"] for p in got[0] if p["team_id"] == 2] == [6], "the late revision 2 changed nothing"
         finally:
             await ref.close()
-    assert got == live, "the last instant's plans are the live ones"
+    assert got == live, "the last instant's plans of the day are the live ones"
+    async with resources.pool.acquire() as conn, board_as_of(conn, instants[-1], plan_day=DAY + timedelta(days=1)):
+        assert [p["plan_date"] for p in await conn.fetch("SELECT plan_date FROM pg_temp.plans")] == [DAY + timedelta(days=1)]
     assert expected_api[0] == 3 and expected_api[3][0]["team_name"] == "Pasukan 2"
     assert [len(p["visits"]) for p in expected_api[1]] == [3, 6, 2]

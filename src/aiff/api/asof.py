@@ -1,7 +1,7 @@
 """`?as_of=` on the board's reads: the state at a past instant stands in for the live tables for one request.
 
 The board at the instant (`projections.snapshots.state_at`) is copied into temporary tables named like the
-live ones (`tickets`, `assignments`, `teams`, `plans`, `plan_visits`), dropped when the request's transaction ends; the router's own
+live ones (`tickets`, `assignments`, `teams`; for a plans read also that day's `plans`, `plan_visits`), dropped when the request's transaction ends; the router's own
 queries run on them with the table names qualified by `pg_temp.` (`on_board`), so filters, paging and
 ordering are the live ones, and no cached plan of a live query can read the wrong table.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import asyncpg
@@ -59,17 +59,18 @@ def _records(rows: list[dict], columns: list[str], json_columns: tuple[str, ...]
     return out
 
 
-async def materialize(conn: asyncpg.Connection, state: BatchState) -> None:
-    """Temporary `tickets`, `assignments` (the active ones), `teams`, `plans` and `plan_visits` holding `state`;
-    call inside a transaction."""
+async def materialize(conn: asyncpg.Connection, state: BatchState, plan_day: date | None = None) -> None:
+    """Temporary `tickets`, `assignments` (the active ones) and `teams` holding `state`, and with `plan_day` also
+    `plans` and `plan_visits` of that day only (the board keeps every team-day ever planned: copying them all would
+    cost every request far more than it reads); call inside a transaction."""
     rows = {
         "tickets": [r for r in state.tickets.values() if r is not None],
         "active": [{**a, "id": n} for n, a in enumerate(state.active.values(), start=1)],
         "teams": list(state.teams.values()),
-        "plans": list(state.plans.values()),
-        "visits": [v for visits in state.plan_visits.values() for v in visits],
+        "plans": [p for (_, day), p in state.plans.items() if day == plan_day],
+        "visits": [v for (_, day), visits in state.plan_visits.items() if day == plan_day for v in visits],
     }
-    for table, part, json_columns in _PARTS:
+    for table, part, json_columns in _PARTS if plan_day is not None else _PARTS[:3]:
         columns = [c.name for c in snapshots.PARTS[part].c]
         await conn.execute(f"CREATE TEMP TABLE {table} (LIKE {table}) ON COMMIT DROP")
         await conn.copy_records_to_table(table, records=_records(rows[part], columns, json_columns), columns=columns)
@@ -83,11 +84,12 @@ def on_board(sql: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def board_as_of(conn: asyncpg.Connection, at: datetime | None) -> AsyncIterator[None]:
-    """Within the block, the connection's queries see the board at `at` (no change when `at` is None)."""
+async def board_as_of(conn: asyncpg.Connection, at: datetime | None, plan_day: date | None = None) -> AsyncIterator[None]:
+    """Within the block, the connection's queries see the board at `at` (no change when `at` is None); with
+    `plan_day`, also that day's plans and visits."""
     if at is None:
         yield
         return
     async with conn.transaction(readonly=False):
-        await materialize(conn, await snapshots.state_at(conn, at))
+        await materialize(conn, await snapshots.state_at(conn, at), plan_day)
         yield

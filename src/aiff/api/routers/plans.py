@@ -105,8 +105,9 @@ async def list_plans(
         if team_id is not None:
             _own_team_only(principal, team_id)
         filters["p.team_id"] = principal.team_id or -1
-    async with board_as_of(conn, as_of):
-        items, total = await _plans(conn, _day(date, as_of), filters, page, limit, as_of)
+    day = _day(date, as_of)
+    async with board_as_of(conn, as_of, plan_day=day):
+        items, total = await _plans(conn, day, filters, page, limit, as_of)
     return PlanPage(items=items, total=total, page=page, limit=limit, pages=math.ceil(total / limit) if total else 0)
 
 
@@ -118,7 +119,7 @@ async def team_plan(
     it was at that instant; 404 when the team or its plan did not exist yet)."""
     _own_team_only(principal, team_id)
     day = _day(date, as_of)
-    async with board_as_of(conn, as_of):
+    async with board_as_of(conn, as_of, plan_day=day):
         if await conn.fetchval(_sql("SELECT 1 FROM teams WHERE id = $1", as_of), team_id) is None:
             raise UnknownEntity(f"team {team_id} not found")
         items, _ = await _plans(conn, day, {"p.team_id": team_id}, 1, 1, as_of)
