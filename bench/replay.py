@@ -137,7 +137,7 @@ async def run(base: Settings, label: str, setup: list, chunks) -> None:
                     for _ in range(3):
                         started = time.perf_counter()
                         async with board_as_of(conn, at, plan_day=_day(None, at)):
-                            plans, total = await _plans(conn, _day(None, at), {}, 1, 20, at)
+                            _, total = await _plans(conn, _day(None, at), {}, 1, 20, at)
                         plan_times.append(time.perf_counter() - started)
                         started = time.perf_counter()
                         async with board_as_of(conn, at):
