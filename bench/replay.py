@@ -1,7 +1,7 @@
 """Replay benchmark: `aiff replay` (shadow rebuild + swap) against live ingest measured in the same run, `--verify`,
 and time-travel latency.
 
-    .venv/bin/python bench/replay.py [--events 200000] [--seeded/--no-seeded]
+    .venv/bin/python bench/replay.py [--events 200000] [--seeded/--no-seeded] [--plan-days 0]
 
 For the seeded demo data (`aiff seed`'s defaults: 150 teams, 1,000 tickets, 90 days) and for a generated log of
 `--events` ticket events (the demo generator's mix, as bench/ingest.py), in a schema and topic prefix of its own:
@@ -10,7 +10,10 @@ For the seeded demo data (`aiff seed`'s defaults: 150 teams, 1,000 tickets, 90 d
 2. with that projector still running, times the replay into shadow tables and the swap;
 3. runs the replay with `--verify` (zero differences expected);
 4. takes the time-travel snapshots and times `GET /tickets`'s query `as_of` several instants of the last 90 days,
-   one of them inside the busiest minute.
+   one of them inside the busiest minute; and, on the same board, `GET /plans`'s and `GET /analytics/overview`'s
+   queries `as_of` (the board copied once more for each, as a request does). The demo log has no plans (the routes
+   planner makes them live): `--plan-days N` adds to the seeded log a planned day of 6 visits for every team on
+   each of the last N days (the board keeps every team-day's latest plan; a plans read copies only its day's).
 """
 
 from __future__ import annotations
@@ -26,16 +29,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from aiff.analytics import queries  # noqa: E402
 from aiff.api.asof import board_as_of, on_board  # noqa: E402
+from aiff.api.routers.plans import _day, _plans  # noqa: E402
 from aiff.bootstrap import open_resources  # noqa: E402
 from aiff.consumers import projector  # noqa: E402
 from aiff.demo import iter_ticket_events, setup_events  # noqa: E402
-from aiff.events.topics import delete_topics, end_offsets  # noqa: E402
+from aiff.events.plans import PlanUpdated  # noqa: E402
+from aiff.events.teams import TeamCreated, team_event  # noqa: E402
+from aiff.events.topics import delete_topics, end_offsets, leaders_elected  # noqa: E402
 from aiff.projections import migrate, snapshots  # noqa: E402
 from aiff.settings import Settings  # noqa: E402
 from aiff.tools.replay import replay  # noqa: E402
@@ -47,23 +52,6 @@ async def applied(pool: asyncpg.Pool) -> int:
     return await pool.fetchval("SELECT coalesce(sum(next_offset), 0)::bigint FROM projection_positions WHERE projection = 'projector'")
 
 
-async def leaders_elected(settings: Settings, topics: list[str], timeout: float = 60.0) -> None:
-    """Fresh topics answer offset lookups only once their leaders are elected (until then clients back off for seconds)."""
-    tps = [TopicPartition(t, p) for t in topics for p in range(settings.topic_partitions)]
-    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
-    await probe.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                await asyncio.wait_for(probe.end_offsets(tps), 0.5)
-                return
-            except (asyncio.TimeoutError, KafkaError):
-                await asyncio.sleep(0.05)
-    finally:
-        await probe.stop()
-
-
 async def run(base: Settings, label: str, setup: list, chunks) -> None:
     name = f"bench_replay_{uuid.uuid4().hex[:6]}"
     admin = await asyncpg.connect(base.asyncpg_dsn)
@@ -73,7 +61,7 @@ async def run(base: Settings, label: str, setup: list, chunks) -> None:
     settings = base.model_copy(update={"database_url": url, "topic_prefix": name})
     try:
         async with open_resources(settings) as res:
-            await leaders_elected(settings, res.topics.domain)
+            await leaders_elected(settings.kafka_bootstrap_servers, res.topics.domain, settings.topic_partitions)
             await res.publisher.publish_many(setup)
             n = len(setup)
             for chunk in chunks:
@@ -126,6 +114,19 @@ async def run(base: Settings, label: str, setup: list, chunks) -> None:
                         times.append(time.perf_counter() - started)
                     print(f"  as_of {at.isoformat(timespec='seconds')}: {count:>7,} tickets, first page {len(rows)} rows, "
                           f"median {statistics.median(times) * 1000:.0f} ms (max {max(times) * 1000:.0f} ms)")  # fmt: skip
+                    plan_times, overview_times = [], []
+                    for _ in range(3):
+                        started = time.perf_counter()
+                        async with board_as_of(conn, at, plan_day=_day(None, at)):
+                            _, total = await _plans(conn, _day(None, at), {}, 1, 20, at)
+                        plan_times.append(time.perf_counter() - started)
+                        started = time.perf_counter()
+                        async with board_as_of(conn, at):
+                            kpis = await queries.overview_as_of(conn, at)
+                        overview_times.append(time.perf_counter() - started)
+                    print(f"    /plans as_of: {total} plans that day, median {statistics.median(plan_times) * 1000:.0f} ms "
+                          f"(max {max(plan_times) * 1000:.0f} ms); /analytics/overview as_of: backlog {kpis['backlog']['open']:,}, "
+                          f"median {statistics.median(overview_times) * 1000:.0f} ms (max {max(overview_times) * 1000:.0f} ms)")  # fmt: skip
         await delete_topics(settings.kafka_bootstrap_servers, res.topics)
     finally:
         await admin.execute(f"DROP SCHEMA {name} CASCADE")
@@ -141,10 +142,29 @@ def generated(n: int):
             return
 
 
+def planned_days(setup: list, days: int) -> list:
+    """A plan of 6 visits for every team on each of the last `days` Malaysian days, made the evening before."""
+    myt = timedelta(hours=8)
+    today = (datetime.now(UTC) + myt).date()
+    out = []
+    for team_id in [e.data.team_id for e in setup if isinstance(e, TeamCreated)]:
+        for d in range(days, 0, -1):
+            day = today - timedelta(days=d)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=1)  # 09:00 in Malaysia
+            visits = [{"ticket_id": 1 + (team_id * 7 + d * 3 + n) % 1000, "sequence": n, "eta": start + timedelta(hours=n),
+                       "planned_start": start + timedelta(hours=n, minutes=5), "planned_end": start + timedelta(hours=n, minutes=50),
+                       "travel_minutes": 12, "travel_km": 8} for n in range(1, 7)]  # fmt: skip
+            data = {"team_id": team_id, "plan_date": day, "revision": 1, "strategy": "route", "visits": visits,
+                    "totals": {"drive_minutes": 72, "drive_km": 48}}  # fmt: skip
+            out.append(team_event(PlanUpdated, data, time=start - timedelta(hours=12)))
+    return out
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--no-seeded", action="store_true")
+    parser.add_argument("--plan-days", type=int, default=0, help="Add a planned day per team for each of the last N days (seeded log).")
     args = parser.parse_args()
     try:
         await _main(args)
@@ -159,8 +179,13 @@ async def _main(args: argparse.Namespace) -> None:
     gc.disable()  # as `aiff worker` (the consumers collect every few batches), for both sides alike
     base = Settings()
     if not args.no_seeded:
-        await run(base, "seeded demo data (seed 42, 150 teams, 1,000 tickets, 90 days)", setup_events(seed=42, teams=150, days=90),
-                  iter_ticket_events(seed=42, teams=150, tickets=1000, days=90))  # fmt: skip
+        setup = setup_events(seed=42, teams=150, days=90)
+        chunks = iter_ticket_events(seed=42, teams=150, tickets=1000, days=90)
+        label = "seeded demo data (seed 42, 150 teams, 1,000 tickets, 90 days)"
+        if args.plan_days:
+            chunks = [*chunks, planned_days(setup, args.plan_days)]
+            label += f" + a planned day per team for the last {args.plan_days} days"
+        await run(base, label, setup, chunks)
     if args.events:
         await run(base, f"generated log of {args.events:,} ticket events", setup_events(seed=7, teams=1500, days=90), generated(args.events))
 

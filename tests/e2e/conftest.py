@@ -15,15 +15,13 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import uvicorn
-from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import KafkaError
-from aiokafka.structs import TopicPartition
 
 from aiff.api.app import create_app
 from aiff.api.security import create_access_token, hash_password
 from aiff.api.serve import SERVER_OPTIONS
 from aiff.bootstrap import Resources, open_resources
 from aiff.consumers import projector
+from aiff.events.topics import leaders_elected
 from aiff.settings import Settings
 from aiff.tools.users import create_user
 from tests.helpers import isolated_settings, unique_name
@@ -88,19 +86,8 @@ class Harness:
 
 async def _leaders_elected(resources: Resources, timeout: float = 30.0) -> None:
     """Wait until every partition of the fresh topics answers offset lookups (else the projector backs off for seconds)."""
-    tps = [TopicPartition(t, p) for t in resources.topics.domain for p in range(resources.settings.topic_partitions)]
-    probe = AIOKafkaConsumer(bootstrap_servers=resources.settings.kafka_bootstrap_servers, enable_auto_commit=False)
-    await probe.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            try:
-                await asyncio.wait_for(probe.end_offsets(tps), 0.5)
-                return
-            except (asyncio.TimeoutError, KafkaError):
-                await asyncio.sleep(0.05)
-    finally:
-        await probe.stop()
+    settings = resources.settings
+    await leaders_elected(settings.kafka_bootstrap_servers, resources.topics.domain, settings.topic_partitions, timeout)
 
 
 @contextlib.asynccontextmanager

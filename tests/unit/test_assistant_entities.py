@@ -59,3 +59,26 @@ def test_intent_model_generalises_to_unseen_phrasing():
     for text, intent in cases.items():
         assert text not in seen
         assert model().predict(text).intent == intent, text
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("brp tiket belum ada team kat Wilayah", {"status": "unassigned", "zones": ["Kuala Lumpur"]}),
+        ("jobs waiting for a crew in Penang", {"status": "unassigned", "zones": ["Pulau Pinang"]}),
+        ("brp tiket yg tgh dibaiki skrg", {"status": "in_progress"}),
+        ("how many crit tickets still open", {"priority": "critical", "status": "open"}),
+        ("tickets breaching SLA in Sarawak", {"metric": "overdue", "zones": ["Sarawak"]}),
+        ("kes yang lepas tarikh akhir", {"metric": "overdue"}),
+        ("pasukan mana paling ramai pelanggan puas hati", {"metric": "rating"}),
+        ("suppose crew 5 drops out", {"team_ids": [5]}),
+    ],
+)
+def test_slang_and_abbreviations(text, want):
+    ent = extract(text, now=NOW)
+    assert {k: getattr(ent, k) for k in want} == want
+
+
+def test_since_monday_is_this_week():
+    assert parse_range("tickets raised since monday", NOW).label == "this_week"
+    assert parse_range("tiket dibuka sejak isnin", NOW).label == "this_week"

@@ -61,18 +61,21 @@ async def zone_sums(conn: asyncpg.Connection, since: date, until: date, zone: st
     return dict(row)
 
 
-async def backlog(conn: asyncpg.Connection, zone: str | None = None) -> list[dict]:
-    """Open tickets per zone with their mean and oldest age (hours)."""
-    rows = await conn.fetch(
-        """SELECT zone, count(*)::int AS open, count(*) FILTER (WHERE priority = 'critical')::int AS critical,
+_BACKLOG_SQL = """SELECT zone, count(*)::int AS open, count(*) FILTER (WHERE priority = 'critical')::int AS critical,
                   count(*) FILTER (WHERE status IN ('open', 'reopened'))::int AS unassigned,
-                  count(*) FILTER (WHERE due_date < now())::int AS overdue,
-                  round((extract(epoch FROM avg(now() - created_at)) / 3600)::numeric, 1)::float8 AS mean_age_hours,
-                  round((extract(epoch FROM max(now() - created_at)) / 3600)::numeric, 1)::float8 AS max_age_hours
-           FROM analytics_ticket_facts WHERE status = ANY($1::text[]) AND ($2::text IS NULL OR zone = $2)
-           GROUP BY zone ORDER BY open DESC""",
-        sorted(OPEN_STATUSES), zone,
-    )  # fmt: skip
+                  count(*) FILTER (WHERE due_date < $3)::int AS overdue,
+                  round((extract(epoch FROM avg($3 - created_at)) / 3600)::numeric, 1)::float8 AS mean_age_hours,
+                  round((extract(epoch FROM max($3 - created_at)) / 3600)::numeric, 1)::float8 AS max_age_hours
+           FROM {table} WHERE status = ANY($1::text[]) AND ($2::text IS NULL OR zone = $2) AND zone IS NOT NULL
+           GROUP BY zone ORDER BY open DESC, zone"""
+
+
+async def backlog(
+    conn: asyncpg.Connection, zone: str | None = None, *, at: datetime | None = None, table: str = "analytics_ticket_facts"
+) -> list[dict]:
+    """Open tickets per zone with their mean and oldest age (hours) at `at` (default now), from the analytics
+    consumer's facts or (`table`) another table of tickets with the same columns, e.g. the as-of board's."""
+    rows = await conn.fetch(_BACKLOG_SQL.format(table=table), sorted(OPEN_STATUSES), zone, at or datetime.now(UTC))
     return [dict(r) for r in rows]
 
 
@@ -83,7 +86,6 @@ async def overview(conn: asyncpg.Connection, today: date | None = None) -> dict[
     today_s = _summary(await zone_sums(conn, today, today))
     week_s = _summary(await zone_sums(conn, week_start, today))
     all_s = _summary(await zone_sums(conn, date(1970, 1, 1), today))
-    zones = await backlog(conn)
     teams = await conn.fetchrow(
         """SELECT count(*)::int AS teams, coalesce(avg(utilization), 0)::float8 AS mean_utilization,
                   count(*) FILTER (WHERE utilization >= 100)::int AS at_capacity,
@@ -95,6 +97,49 @@ async def overview(conn: asyncpg.Connection, today: date | None = None) -> dict[
         "today": {"date": today.isoformat(), **today_s},
         "last_7_days": {"from": week_start.isoformat(), "to": today.isoformat(), **week_s},
         "all_time": all_s,
+        **_backlog_and_teams(await backlog(conn), dict(teams)),
+    }
+
+
+# Utilisation per team from a board (the as-of one): open (assigned or in progress) tickets / capacity, as
+# `metrics.team_metrics` computes it for `analytics_team_metrics`.
+_BOARD_TEAMS_SQL = """WITH u AS (
+  SELECT t.id, coalesce(o.n, 0) AS open_tickets,
+         CASE WHEN coalesce(t.capacity, 0) > 0 THEN round(coalesce(o.n, 0) * 100.0 / t.capacity, 2) ELSE 0 END AS utilization
+  FROM pg_temp.teams t LEFT JOIN (SELECT assigned_team, count(*) AS n FROM pg_temp.tickets
+                                  WHERE status IN ('assigned', 'in_progress') AND assigned_team IS NOT NULL
+                                  GROUP BY assigned_team) o ON o.assigned_team = t.id)
+SELECT count(*)::int AS teams, coalesce(avg(utilization), 0)::float8 AS mean_utilization,
+       count(*) FILTER (WHERE utilization >= 100)::int AS at_capacity, coalesce(sum(open_tickets), 0)::int AS open_assigned
+FROM u"""
+
+
+async def overview_as_of(conn: asyncpg.Connection, at: datetime) -> dict[str, Any]:
+    """The overview at a past instant; call inside `api.asof.board_as_of(conn, at)`.
+
+    The backlog and the team utilisation come from the board at `at` (the same SQL, on the as-of tickets and teams,
+    ages and overdue measured at `at`). The counter windows come from the consumer's daily counters, which are per
+    whole Malaysian day: only the days that ended before `at` can be answered as they were, so `today` is null and
+    `last_7_days` / `all_time` end on the day before `at`'s day (`counters_through`).
+    """
+    last = day_of(at) - timedelta(days=1)
+    week_start = last - timedelta(days=6)
+    week_s = _summary(await zone_sums(conn, week_start, last))
+    all_s = _summary(await zone_sums(conn, date(1970, 1, 1), last))
+    zones = await backlog(conn, at=at, table="pg_temp.tickets")
+    teams = await conn.fetchrow(_BOARD_TEAMS_SQL)
+    return {
+        "as_of": at.isoformat(),
+        "counters_through": last.isoformat(),
+        "today": None,
+        "last_7_days": {"from": week_start.isoformat(), "to": last.isoformat(), **week_s},
+        "all_time": all_s,
+        **_backlog_and_teams(zones, dict(teams)),
+    }
+
+
+def _backlog_and_teams(zones: list[dict], teams: dict[str, Any]) -> dict[str, Any]:
+    return {
         "backlog": {
             "open": sum(z["open"] for z in zones),
             "critical": sum(z["critical"] for z in zones),
@@ -103,7 +148,7 @@ async def overview(conn: asyncpg.Connection, today: date | None = None) -> dict[
             "max_age_hours": max((z["max_age_hours"] or 0 for z in zones), default=0),
             "by_zone": zones,
         },
-        "teams": {**dict(teams), "mean_utilization": round(teams["mean_utilization"], 2)},
+        "teams": {**teams, "mean_utilization": round(teams["mean_utilization"], 2)},
     }
 
 

@@ -42,9 +42,9 @@ _WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("yesterday", ("yesterday", "semalam", "kelmarin", "smlm", "yday", "ystrdy", "yesterdy")),
     ("today", ("today", "hari ini", "harini", "hr ni", "hari ni", "todays", "today's", "tdy", "2day")),
     ("last_week", ("last week", "previous week", "minggu lepas", "minggu lalu", "mgu lepas", "minggu sudah", "past week's")),
-    ("this_week", ("this week", "minggu ini", "minggu ni", "mgu ni", "this wk", "current week", "so far this week")),
+    ("this_week", ("this week", "minggu ini", "minggu ni", "mgu ni", "this wk", "current week", "so far this week", "since monday", "sejak isnin", "dari isnin", "mulai isnin", "since the start of the week", "awal minggu", "this wk", "mgu ini")),
     ("last_month", ("last month", "previous month", "bulan lepas", "bulan lalu", "bln lepas", "bulan sudah")),
-    ("this_month", ("this month", "bulan ini", "bulan ni", "bln ni", "current month", "month to date", "so far this month")),
+    ("this_month", ("this month", "bulan ini", "bulan ni", "bln ni", "current month", "month to date", "so far this month", "since the 1st", "sejak awal bulan", "awal bulan ni", "mtd")),
 ]
 
 

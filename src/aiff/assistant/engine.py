@@ -30,6 +30,13 @@ CREATED_WORDS = re.compile(r"\b(created|new|raised|opened|logged|came in|receive
 DEICTIC = re.compile(r"\b(there|in that zone|that zone|those|these|them|situ|sana|zon itu|zon tu|negeri itu|tersebut|instead|pula)\b", re.I)
 FILTER_SLOTS = ("zone", "zones", "priority", "status", "category", "range", "team_id", "metric", "older_than_hours", "oldest")
 STATUS_QUESTION = re.compile(r"\b(ke belum|ke tak|atau belum|ke\?|kah|has it|is it|did it|was it|have they|sudah ke|dah ke)\b|\b(dah|sudah|already)\b.*\?\s*$", re.I)
+WHY = re.compile(r"^\s*(why|how come|what is the reason|reason|kenapa|knp|mengapa|apa sebab|apesal|asal|sebab apa)\b", re.I)
+FUTURE = re.compile(r"\b(next week|next month|next \d+ days|coming week|tomorrow|minggu depan|bulan depan|esok|besok|akan datang|expect(ed)?|anticipate|predict\w*|project(ed|ion)|jangka\w*|ramal\w*|unjuran|anggar\w*)\b", re.I)
+CAPACITY_WORDS = re.compile(r"\b(slots?|kapasiti|capacity|spare|room|free (teams?|crews?|pasukan)|(teams?|crews?|pasukan) (free|kosong|available)|idle)\b", re.I)
+WHAT_IF = re.compile(r"\b(what if|if|kalau|klu|jika|andai\w*|suppose|supposing|sekiranya|seandainya|assume|katakan)\b.*\b(offline|off|cuti|leave|sick|mc|absent|tak datang|x datang|tak masuk|out|down|drops?|unavailable|hilang|rosak|breaks? down|tak boleh kerja|x boleh kerja|berhenti|lose|losing|lost|kehilangan)\b|\b(simulat\w*|simulasi|dry run|what-if)\b|\b(losing|lose|kehilangan)\s+(team|crew|pasukan|TEAM)\b", re.I)
+OFF_TOPIC = re.compile(r"\b(weather|cuaca|hujan|rain|football|bola|song|lagu|joke|lawak|pizza|makan\w*|food|movie|filem|recipe|resipi|flight|tiket wayang|cinema|stock price|saham)\b", re.I)
+TICKET_WORDS = re.compile(r"\b(tickets?|tiket|tkt|jobs?|kes|cases?|kerja)\b", re.I)
+COUNT_WORDS = re.compile(r"\b(how many|berapa|brp|brapa|jumlah|count|number of|total)\b", re.I)
 CONFIRM = re.compile(r"^\s*(yes|ya|yup|ok|okay|confirm|confirmed|sahkan|setuju|betul|go ahead|teruskan|proceed|do it|buat)\b", re.I)
 CANCEL = re.compile(r"^\s*(no|tidak|tak|jangan|cancel it|abort|nope|x payah|tak payah|tak jadi)\b", re.I)
 PRI_MS = {"critical": "kritikal", "high": "keutamaan tinggi", "medium": "sederhana", "low": "keutamaan rendah"}
@@ -164,7 +171,22 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
     if ent.tickets and intent not in TICKET_INTENTS:
         # A ticket number names the subject: the likeliest intent that takes a ticket (usually its details).
         intent, conf = next((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i in TICKET_INTENTS)
+    if OFF_TOPIC.search(message) and not (ent.tickets or ent.team_ids or ent.zones or ent.status or ent.priority or ent.category):
+        intent = "help"  # "apa khabar cuaca esok": not about the work; say what it can do instead of guessing
+    if ent.team_ids and not ent.tickets and intent not in ("what_if_offline", "sla_summary") and WHAT_IF.search(message):
+        intent = "what_if_offline"  # "andai team 5 cuti sakit hari ni": a dry run, not the team's day
+    if intent == "rank_teams" and len(ent.team_ids) == 1 and ent.metric is None and TICKET_WORDS.search(message) and not ent.tickets:
+        intent = "count_tickets" if COUNT_WORDS.search(message) else "list_tickets"  # "which tickets has team 9 got": its tickets
+    if intent in ACTIONS | {"suggest_assignment"} and WHY.search(message):
+        # "kenapa TKT-… bagi kat team tu": a why-question explains, it never orders
+        intent, conf = next(((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i.startswith("explain_")), ("explain_assignment", conf))
+    if intent in ("count_tickets", "list_tickets", "overview") and not ent.tickets and not ent.team_ids and FUTURE.search(message) and not ent.range:
+        intent = "forecast_load"  # "how many tickets should we expect next week": no ticket exists yet, so a forecast
+    if intent in ("count_tickets", "list_tickets", "overview", "help") and not ent.tickets and not ent.team_ids and CAPACITY_WORDS.search(message) and not (ent.priority or ent.category or ent.range):
+        intent = "capacity"  # "berapa slot kosong kat Selangor": free capacity, not tickets
     slots = slots_of(ent)
+    if intent == "rank_teams" and slots.get("metric") not in tools.TEAM_METRICS and slots.get("status") in ("completed", "closed"):
+        slots["metric"] = "completed"  # "who completed the most this week", "siapa paling banyak siapkan": completed work
     if slots.get("range") == "today" and slots.get("status") in ("open", "unassigned", "in_progress", "assigned") and not CREATED_WORDS.search(message):
         del slots["range"]  # "open tickets today" = open now, not opened today
     words = len(ent.masked.split())
@@ -203,6 +225,10 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
         intent = "rank_zones"  # "which state has the highest number of ...", "negeri mana ..."
     elif intent in ("count_tickets", "list_tickets", "overview", "help", "rank_zones") and not ent.team_ids and TEAM_QUESTION.search(message):
         intent = "rank_teams"
+    elif intent == "rank_teams" and not ent.team_ids and ZONE_QUESTION.search(message) and not TEAM_QUESTION.search(message) and slots.get("metric") not in ("sla", "response", "rating", "utilisation"):
+        intent = "rank_zones"  # "which zones have the most jobs waiting for a team": zones, whatever other word is there
+    elif intent == "capacity" and not ent.team_ids and TEAM_QUESTION.search(message) and slots.get("metric") in tools.TEAM_METRICS and RANK_WORDS.search(message):
+        intent = "rank_teams"  # "which crews are most utilised": a ranking of teams, not the zone's free slots
     if intent == "rank_zones" and len(ent.zones) == 1 and not RANK_WORDS.search(message):
         intent = "count_tickets"  # "what's the backlog in KL": one zone's figure, not a ranking
     if prev.get("intent") and prev["intent"] not in ("help", *ACTIONS) and not (ent.tickets or ent.team_ids) and (
@@ -303,6 +329,8 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
         return head, data, data["table"], None, ("ticket", data["ticket_numbers"])
     if intent == "rank_zones":
         metric = slots.get("metric") if slots.get("metric") in tools.ZONE_METRICS else ("unassigned" if slots.get("status") == "unassigned" else "completed" if slots.get("status") in ("completed", "closed") else "backlog")
+        if metric == "completed" and slots.get("status") in ("open", "unassigned"):
+            metric = "unassigned" if slots["status"] == "unassigned" else "backlog"  # "most jobs waiting for a team": the status decides
         # For a zone, "worst" is the most backlog/overdue; only "fewest", "least", "paling sikit" sort upwards.
         ascending = slots.get("ascending", False) and not slots.get("worst")
         data = await tools.rank_zones(pool, metric, slots.get("priority"), slots.get("category"), _range(slots), ascending, slots.get("limit") or 5, scope_team)

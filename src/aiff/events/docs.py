@@ -50,7 +50,13 @@ def _subclasses(cls: type) -> list[type]:
     return [s for sub in cls.__subclasses__() for s in (sub, *_subclasses(sub))]
 
 
-ERROR_CODES = sorted({c.code for c in [PermanentError, *_subclasses(PermanentError)]})
+CONSUMER_CODES = ("unwritable", "consumer_error")
+"""Refusals of the consumer itself: the read models cannot store a record, or a consumer fails on it alone."""
+ERROR_CODES = sorted(
+    {c.code for c in [PermanentError, *_subclasses(PermanentError)] if c.__module__ == PermanentError.__module__} | set(CONSUMER_CODES)
+)
+"""The contract's refusals (aiff.errors) only: the API's own error classes never reach a dead letter, and whether their
+modules were imported must not change the generated contract."""
 
 CloudEventHeaders = TypedDict(
     "CloudEventHeaders",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,26 @@ async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int]
     finally:
         await consumer.stop()
     return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+
+
+async def leaders_elected(bootstrap: str, topics: list[str], partitions: int, timeout: float = 60.0) -> None:
+    """Wait until every partition of fresh `topics` answers offset lookups.
+
+    Until their leaders are elected, clients back off for seconds; waiting here keeps a test or bench from measuring that.
+    """
+    tps = [TopicPartition(t, p) for t in topics for p in range(partitions)]
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await probe.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                await asyncio.wait_for(probe.end_offsets(tps), 0.5)
+                return
+            except (asyncio.TimeoutError, KafkaError):
+                await asyncio.sleep(0.05)
+    finally:
+        await probe.stop()
 
 
 async def delete_topics(bootstrap: str, topics: Topics) -> None:

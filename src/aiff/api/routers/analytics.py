@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from aiff.analytics import queries, store
+from aiff.api.asof import AsOf, board_as_of
 from aiff.api.deps import ConnDep, ResourcesDep, require_roles
 from aiff.api.schemas import MAX_INT, StrictDigits, TeamId, ZoneName
 from aiff.api.security import Principal
@@ -51,8 +52,13 @@ class ReportRequest(BaseModel):
 
 
 @router.get("/analytics/overview", summary="System-wide KPIs, backlog and utilisation")
-async def get_overview(_: Viewer, conn: ConnDep) -> dict[str, Any]:
-    return await queries.overview(conn)
+async def get_overview(_: Viewer, conn: ConnDep, as_of: AsOf = None) -> dict[str, Any]:
+    """`as_of`: backlog and team utilisation as the board was at that instant; the day counters through the last
+    whole Malaysian day before it (`today` is null: a day's counters cannot be cut within the day)."""
+    if as_of is None:
+        return await queries.overview(conn)
+    async with board_as_of(conn, as_of):
+        return await queries.overview_as_of(conn, as_of)
 
 
 @router.get("/analytics/performance", summary="Performance by period, team and zone (field users: their team)")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, HTTPException, Query
 
+from aiff.api.asof import AsOf, board_as_of, on_board
 from aiff.api.deps import ConnDep, CurrentUser
 from aiff.api.errors import ERROR_RESPONSES, NOT_FOUND
 from aiff.api.routers.teams import TeamIdPath
@@ -21,7 +22,7 @@ from aiff.events.bounds import PlanDate
 
 router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)
 MALAYSIA = timezone(timedelta(hours=8))
-DateQuery = Annotated[PlanDate | None, Query(description="Day (Malaysia time), YYYY-MM-DD; default today.")]
+DateQuery = Annotated[PlanDate | None, Query(description="Day (Malaysia time), YYYY-MM-DD; default today (with `as_of`: that instant's day).")]
 
 _PLAN_SQL = """SELECT p.*, t.name AS team_name, t.zone, count(*) OVER () AS total_rows
 FROM plans p JOIN teams t ON t.id = p.team_id WHERE p.plan_date = $1 {where}
@@ -38,23 +39,37 @@ def today() -> date:
     return datetime.now(MALAYSIA).date()
 
 
+def _day(day: date | None, as_of: datetime | None) -> date:
+    """The day asked for; by default today, or with `as_of` the Malaysian day of that instant."""
+    if day is not None:
+        return day
+    return as_of.astimezone(MALAYSIA).date() if as_of is not None else today()
+
+
+def _sql(sql: str, as_of: datetime | None) -> str:
+    return on_board(sql) if as_of is not None else sql
+
+
 def _on_time(end: datetime, due: datetime | None) -> bool | None:
     return None if due is None else end <= due
 
 
-async def _plans(conn: asyncpg.Connection, day: date, filters: dict[str, Any], page: int, limit: int) -> tuple[list[PlanOut], int]:
+async def _plans(
+    conn: asyncpg.Connection, day: date, filters: dict[str, Any], page: int, limit: int, as_of: datetime | None = None
+) -> tuple[list[PlanOut], int]:
+    """A page of the day's plans; with `as_of`, read from the board of that instant (`board_as_of` must be open)."""
     where, args = [], [day]
     for column, value in filters.items():
         args.append(value)
         where.append(f"AND {column} = ${len(args)}")
-    rows = await conn.fetch(_PLAN_SQL.format(where=" ".join(where), limit=int(limit), offset=int((page - 1) * limit)), *args)
+    plan_sql = _PLAN_SQL.format(where=" ".join(where), limit=int(limit), offset=int((page - 1) * limit))
+    rows = await conn.fetch(_sql(plan_sql, as_of), *args)
     if not rows:
-        total = 0 if page == 1 else await conn.fetchval(
-            f"SELECT count(*) FROM plans p JOIN teams t ON t.id = p.team_id WHERE p.plan_date = $1 {' '.join(where)}", *args
-        )
+        count_sql = f"SELECT count(*) FROM plans p JOIN teams t ON t.id = p.team_id WHERE p.plan_date = $1 {' '.join(where)}"
+        total = 0 if page == 1 else await conn.fetchval(_sql(count_sql, as_of), *args)
         return [], total
     visits: dict[int, list[dict[str, Any]]] = {}
-    for v in await conn.fetch(_VISITS_SQL, [r["team_id"] for r in rows], [day] * len(rows)):
+    for v in await conn.fetch(_sql(_VISITS_SQL, as_of), [r["team_id"] for r in rows], [day] * len(rows)):
         visit = dict(v)
         visit["on_time"] = _on_time(visit["planned_end"], visit["due_date"])
         visits.setdefault(visit["team_id"], []).append(visit)
@@ -76,9 +91,11 @@ async def list_plans(
     team_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only this team.")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    as_of: AsOf = None,
 ) -> PlanPage:
     """One entry per team with a plan on the day, by team name; visits in order with ticket titles and ETAs.
-    Field users see only their own team's plan."""
+    Field users see only their own team's plan. `as_of`: the plans (revision, visits, ticket titles and statuses,
+    team names) as they were at that instant."""
     filters: dict[str, Any] = {}
     if zone is not None:
         filters["t.zone"] = zone
@@ -88,18 +105,24 @@ async def list_plans(
         if team_id is not None:
             _own_team_only(principal, team_id)
         filters["p.team_id"] = principal.team_id or -1
-    items, total = await _plans(conn, date or today(), filters, page, limit)
+    day = _day(date, as_of)
+    async with board_as_of(conn, as_of, plan_day=day):
+        items, total = await _plans(conn, day, filters, page, limit, as_of)
     return PlanPage(items=items, total=total, page=page, limit=limit, pages=math.ceil(total / limit) if total else 0)
 
 
 @router.get("/auth/teams/{team_id}/plan", response_model=PlanOut, summary="A team's planned day", responses=NOT_FOUND)
-async def team_plan(team_id: TeamIdPath, principal: CurrentUser, conn: ConnDep, date: DateQuery = None) -> PlanOut:
-    """Field users: only their own team. 404 when the team is unknown or has no plan that day."""
+async def team_plan(
+    team_id: TeamIdPath, principal: CurrentUser, conn: ConnDep, date: DateQuery = None, as_of: AsOf = None
+) -> PlanOut:
+    """Field users: only their own team. 404 when the team is unknown or has no plan that day (`as_of`: the plan as
+    it was at that instant; 404 when the team or its plan did not exist yet)."""
     _own_team_only(principal, team_id)
-    day = date or today()
-    if await conn.fetchval("SELECT 1 FROM teams WHERE id = $1", team_id) is None:
-        raise UnknownEntity(f"team {team_id} not found")
-    items, _ = await _plans(conn, day, {"p.team_id": team_id}, 1, 1)
+    day = _day(date, as_of)
+    async with board_as_of(conn, as_of, plan_day=day):
+        if await conn.fetchval(_sql("SELECT 1 FROM teams WHERE id = $1", as_of), team_id) is None:
+            raise UnknownEntity(f"team {team_id} not found")
+        items, _ = await _plans(conn, day, {"p.team_id": team_id}, 1, 1, as_of)
     if not items:
         raise UnknownEntity(f"team {team_id} has no plan on {day.isoformat()}")
     return items[0]
