@@ -136,7 +136,7 @@ class AssignmentDeferredData(Payload):
     ticket_id: TicketId = Field(description="Ticket the engine could not place.")
     strategy: Strategy = Field(description="Strategy that tried.")
     reason: str = Field(max_length=1000, description="e.g. 'no team with skill fiber', 'no capacity within 300 km'.")
-    code: str | None = Field(None, max_length=40, description="The binding reason as a code (routes strategy): no_team_with_skill, outside_time_window, no_shift_time, pinned_team_cannot_fit, outranked, team_at_capacity.")
+    code: str | None = Field(None, max_length=40, description="The binding reason as a code (routes strategy): no_team_with_skill, outside_time_window, no_shift_time, pinned_team_cannot_fit, outranked, team_at_capacity, planned_later (planned on a later working day of the horizon; assigned when that day comes).")
 
 
 SlaRiskReason = Literal["planned_late", "unplanned_near_due"]
