@@ -5,6 +5,7 @@ there soonest (the urgency rule: also busy teams, ahead of the visits they have 
 from __future__ import annotations
 
 from aiff.simulation.engine import SimConfig, setup
+from aiff.simulation import routes
 from aiff.simulation.routes import Routes
 from aiff.simulation.world import SHIFT_START
 
@@ -112,7 +113,7 @@ def test_a_committed_ticket_moves_when_its_team_can_no_longer_make_it() -> None:
     assert sim.team_of[tk.id] == b.id and b.queue[0] == tk.id and tk.id not in a.queue
 
 
-def test_a_high_ticket_the_plan_serves_on_time_is_left_to_the_plan() -> None:
+def test_a_high_ticket_goes_by_the_urgency_rule_unless_configured_to_trust_an_on_time_plan(monkeypatch) -> None:
     sim, tk, a, b, _ = _urgent_world("high")
 
     class OnTime:
@@ -122,6 +123,13 @@ def test_a_high_ticket_the_plan_serves_on_time_is_left_to_the_plan() -> None:
         def visit(self, tid):
             return OnTime() if tid == tk.id else None
 
+    policy = Routes(CONFIG)
+    sim.assign(tk.id, b)
+    policy.home[tk.id] = tk.zone
+    policy.plans[tk.zone] = (0, Planned())
+    assert policy._urgent(sim, NOW) and sim.team_of[tk.id] == a.id  # high is in RULE_ALWAYS: the rule decides
+    sim, tk, a, b, _ = _urgent_world("high")
+    monkeypatch.setattr(routes, "RULE_ALWAYS", ("critical",))
     policy = Routes(CONFIG)
     sim.assign(tk.id, b)
     policy.home[tk.id] = tk.zone

@@ -4,8 +4,9 @@ Per zone (the decomposition: a zone's teams plan that zone's visits; aiff.planni
 zones further for the scale bench), on a decision tick with changes in the zone, and at once for the zone
 of a critical or high arrival:
 
-- teams = the zone's teams on shift, each available where and when its current job is planned to end
-  (category median - the planner does not know the true duration), its lunch still to take (window
+- teams = the zone's teams on shift, each available where and when its current job and the urgent
+  tickets committed to it are planned to end (category median - the planner does not know the true
+  duration), its lunch still to take (window
   12:00-14:00, or from when it is free if later), home = base, max overtime 1 h, and its 08:00-17:00
   shifts on the next working days of the horizon (`SimConfig.horizon_days`, default 3);
 - visits = the open and queued tickets the zone plans (`_homes`: the zone of the nearest team with the
@@ -18,9 +19,16 @@ of a critical or high arrival:
 - afterwards each team's queue is today's planned order; visits planned for a later day or left out stay
   in the pool.
 
-Urgent work gets cross-zone help, as a dispatcher would give it: a critical or high ticket its zone's plan
-does not finish on time today spills to the plan of the zone with the next-nearest capable team
-(`_spill`), and one no plan makes on time goes to the nearest free team of any zone that can (`_borrow`).
+The urgency rule is part of every decision (`_urgent`): each critical and high ticket, most urgent first,
+goes to the team that can be there soonest among ALL teams on shift - free ones and busy ones, from where
+and when their current job and the urgent work already committed to them end - ahead of the visits that
+team has not started (pre-emption; never of a job in progress): the least drive among teams finishing
+with URGENT_SLACK x service to spare before the due time, else the earliest finish (up to LATE_GRACE x
+service late: half the jobs run shorter than the median). A `nearest` dispatcher only sees free teams.
+Critical tickets are committed before the zones are re-planned, so the plans route around them. A
+committed ticket stays with its team unless that team can no longer make it and another can. Tickets no
+team can take today are left to the plans: a critical or high ticket its zone's plan does not finish on
+time today spills to the plan of the zone with the next-nearest capable team (`_spill`).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from aiff.simulation.world import (DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX
 PIN_MINUTES = 30
 URGENT = ("critical", "high")
 LATE_GRACE = 0.3  # x service: an urgent job expected this late still has a fair chance (services vary)
+RULE_ALWAYS = ("critical", "high")  # dispatched by the urgency rule whenever a team can take them today
 URGENT_SLACK = 0.3  # x service: spare time an urgent job should have before its due time (jobs overrun)
 SPILL_ROUNDS = 2
 COSTS = Costs(churn_cost=CHURN_COST)
@@ -248,7 +257,7 @@ class Routes(Policy):
                 if self._finish_committed(sim, team, tid, now):
                     continue
                 del self.borrowed[tid]
-            elif tk.priority != "critical" and self._plan_on_time(sim, tid):
+            elif tk.priority not in RULE_ALWAYS and self._plan_on_time(sim, tid):
                 continue
             team = self._pick(sim, tid, now)
             if team is None:
