@@ -46,7 +46,7 @@ PIN_MINUTES = 30
 URGENT = ("critical", "high")
 LATE_GRACE = 0.3  # x service: an urgent job expected this late still has a fair chance (services vary)
 RULE_ALWAYS = ("critical", "high")  # dispatched by the urgency rule whenever a team can take them today
-URGENT_SLACK = 0.3  # x service: spare time an urgent job should have before its due time (jobs overrun)
+URGENT_SLACK = 0.6  # x service: spare time an urgent job should have before its due time (jobs overrun)
 SPILL_ROUNDS = 2
 COSTS = Costs(churn_cost=CHURN_COST)
 
@@ -253,15 +253,14 @@ class Routes(Policy):
             tk = sim.tickets[tid]
             mine = self.borrowed.get(tid)
             if mine is not None:
-                team = sim.team(mine)
-                if self._finish_committed(sim, team, tid, now):
+                if self._finish_committed(sim, sim.team(mine), tid, now):
                     continue
                 del self.borrowed[tid]
             elif tk.priority not in RULE_ALWAYS and self._plan_on_time(sim, tid):
                 continue
             team = self._pick(sim, tid, now)
-            if team is None:
-                if mine is not None:  # nobody makes it now: keep it where it was
+            if team is None or (mine is not None and self._finish(sim, team, tid, now) is None):
+                if mine is not None:  # nobody else makes it on time: keep it where it was
                     self.borrowed[tid] = mine
                 continue
             if team.id != mine:
@@ -275,7 +274,7 @@ class Routes(Policy):
         cut = others.index(tid) if tid in others else len(others)
         saved = {q: self.borrowed.pop(q) for q in others[cut:]}
         try:
-            return self._finish(sim, team, tid, now, LATE_GRACE) is not None
+            return self._finish(sim, team, tid, now) is not None
         finally:
             self.borrowed.update(saved)
 
