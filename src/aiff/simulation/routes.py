@@ -192,9 +192,10 @@ class Routes(Policy):
             avail, lunched = avail + LUNCH, True
         return avail, pos, lunched
 
-    def _finish(self, sim, team, tid: str, now: int, grace: float = 0.0) -> tuple[int, int] | None:
-        """(expected finish, drive seconds) if `team` takes `tid` next after what it is committed to, when that
-        ends by the due time + grace x service and within its shift + overtime; else None."""
+    def _finish(self, sim, team, tid: str, now: int, grace: float = 0.0) -> tuple[int, int, int] | None:
+        """(expected finish, drive seconds, deadline) if `team` takes `tid` next after what it is committed to,
+        when that ends by the due time + grace x service and within its shift + overtime (the deadline: the
+        earlier of the due time and the latest finish its shift allows); else None."""
         tk = sim.tickets[tid]
         if tk.skill not in team.skills or not team.on_shift(now):
             return None
@@ -210,21 +211,23 @@ class Routes(Policy):
             start = max(start, w[0])
         end = start + tk.median
         home = sim.travel.drive(sim.loc[tid], team.base)[0]
-        if end > tk.due + grace * tk.median or end + home > (now // DAY) * DAY + SHIFT_END + MAX_OVERTIME:
+        last = (now // DAY) * DAY + SHIFT_END + MAX_OVERTIME - home  # latest finish the shift allows
+        if end > tk.due + grace * tk.median or end > last:
             return None
-        return end, drive
+        return end, drive, min(tk.due, last)
 
     def _pick(self, sim, tid: str, now: int):
         """The team for an urgent ticket, over ALL teams on shift - also those busy now, which will be free
         after their current job (the visits they have not started are pre-empted): the least drive among
-        teams that finish it with URGENT_SLACK x service to spare before its due time (jobs overrun), else
+        teams that finish it with URGENT_SLACK x service to spare before its due time and before the end of
+        their shift + overtime (jobs overrun; a job not started today may be late tomorrow), else
         the earliest finish among those that make it at all, else (a chance: half the jobs run shorter than
         the median) the earliest finish within LATE_GRACE x service after the due time."""
         tk = sim.tickets[tid]
         options = [(f, t) for t in sim.teams if (f := self._finish(sim, t, tid, now, LATE_GRACE)) is not None]
         if not options:
             return None
-        safe = [(f, t) for f, t in options if f[0] + URGENT_SLACK * tk.median <= tk.due]
+        safe = [(f, t) for f, t in options if f[0] + URGENT_SLACK * tk.median <= f[2]]
         if safe:
             return min(safe, key=lambda o: (o[0][1], o[0][0], o[1].id))[1]
         return min(options, key=lambda o: (o[0][0], o[0][1], o[1].id))[1]
