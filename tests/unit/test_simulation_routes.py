@@ -1,9 +1,11 @@
 """The `routes` strategy's cross-zone rules: a ticket is planned where a capable team is, and urgent work
-the zone's plan cannot make on time is offered to the next zone or a free team elsewhere."""
+the zone's plan cannot make on time is offered to the next zone or to the team of any zone that can be
+there soonest (the urgency rule: also busy teams, ahead of the visits they have not started)."""
 
 from __future__ import annotations
 
 from aiff.simulation.engine import SimConfig, setup
+from aiff.simulation import routes
 from aiff.simulation.routes import Routes
 from aiff.simulation.world import SHIFT_START
 
@@ -43,7 +45,96 @@ def test_an_urgent_ticket_no_plan_serves_goes_to_the_nearest_free_team_that_make
     _open(sim, tk.id)
     able = [m for m in sim.teams if tk.skill in m.skills and sim.feasible(m, tk.id, now) is not None]
     assert able, "the scenario has no team that could take the ticket"
-    assert policy._borrow(sim, now)
+    assert policy._urgent(sim, now)
     team = sim.team(sim.team_of[tk.id])
     assert team.queue[0] == tk.id and sim.status[tk.id] == "queued"
     assert team in able and team.id == min(able, key=lambda m: (sim.travel.seconds[m.pos, sim.loc[tk.id]])).id
+
+
+NOW = SHIFT_START + 60 * 60  # day 0, 09:00
+HOUR = 3600
+
+
+def _urgent_world(priority: str = "critical"):
+    """A critical ticket at 09:00; team A with the skill is busy right at its site until 09:30 and has a planned
+    visit queued; B is the farthest other team with the skill that could go now, free at its base; everyone
+    else is off sick."""
+    sim = setup(CONFIG)
+    sim._by_id = {t.id: t for t in sim.teams}
+    tk = next(t for t in sim.tickets.values()
+              if sum(t.skill in m.skills and sim.feasible(m, t.id, NOW) is not None for m in sim.teams) >= 2)
+    able = [m for m in sim.teams if tk.skill in m.skills]
+    a = min(able, key=lambda m: sim.travel.seconds[m.base, sim.loc[tk.id]])
+    b = max((m for m in able if m is not a and sim.feasible(m, tk.id, NOW) is not None),
+            key=lambda m: sim.travel.seconds[m.base, sim.loc[tk.id]])
+    for m in sim.teams:
+        if m not in (a, b):
+            m.ill_at = 0
+    for m in (a, b):
+        m.lunch_day = 0  # lunch taken: keeps the arithmetic simple
+    other = next(t.id for t in sim.tickets.values() if t.id != tk.id)
+    a.pos, a.job, a.busy, a.job_end_planned = sim.loc[tk.id], other, True, NOW + 30 * 60
+    planned = next(t.id for t in sim.tickets.values() if t.id not in (tk.id, other))
+    _open(sim, planned)
+    sim.assign(planned, a)
+    tk = type(tk)(**{**tk.__dict__, "arrive": NOW, "due": NOW + 8 * HOUR, "priority": priority})
+    sim.tickets[tk.id] = tk
+    _open(sim, tk.id)
+    return sim, tk, a, b, planned
+
+
+def test_a_critical_ticket_goes_to_a_busy_team_that_is_there_soonest_ahead_of_its_planned_visits() -> None:
+    sim, tk, a, b, planned = _urgent_world()
+    policy = Routes(CONFIG)
+    assert sim.feasible(b, tk.id, NOW) is not None  # the free team could take it: nearest would send B
+    assert policy._urgent(sim, NOW)
+    assert sim.team_of[tk.id] == a.id and a.queue == [tk.id, planned]
+    avail, pos, _ = policy._free_at(sim, a, NOW)  # the planner sees A free only after the committed ticket
+    assert (avail, pos) == (NOW + 30 * 60 + tk.median, sim.loc[tk.id])
+
+
+def test_when_nobody_is_safely_on_time_the_earliest_finish_wins() -> None:
+    sim, tk, a, b, _ = _urgent_world()
+    drive_b = sim.travel.seconds[b.pos, sim.loc[tk.id]]
+    assert drive_b > 45 * 60, "the scenario needs B farther away than A's job lasts"
+    a.pos = b.pos  # A now has as far to drive as B, and is busy 30 min longer ...
+    sim.tickets[tk.id] = tk = type(tk)(**{**tk.__dict__, "due": NOW + 10 * 60 + int(drive_b) + tk.median})
+    policy = Routes(CONFIG)
+    assert policy._pick(sim, tk.id, NOW) is b  # ... so B, free now, finishes first (neither has the slack)
+
+
+def test_a_committed_ticket_moves_when_its_team_can_no_longer_make_it() -> None:
+    sim, tk, a, b, _ = _urgent_world()
+    policy = Routes(CONFIG)
+    policy._urgent(sim, NOW)
+    assert sim.team_of[tk.id] == a.id
+    a.job_end_planned = NOW + 7 * HOUR  # A's job runs long: it cannot finish the ticket by its due time
+    assert policy._urgent(sim, NOW + 60)
+    assert sim.team_of[tk.id] == b.id and b.queue[0] == tk.id and tk.id not in a.queue
+
+
+def test_a_high_ticket_goes_by_the_urgency_rule_unless_configured_to_trust_an_on_time_plan(monkeypatch) -> None:
+    sim, tk, a, b, _ = _urgent_world("high")
+
+    class OnTime:
+        day, on_time = 0, True
+
+    class Planned:
+        def visit(self, tid):
+            return OnTime() if tid == tk.id else None
+
+    policy = Routes(CONFIG)
+    sim.assign(tk.id, b)
+    policy.home[tk.id] = tk.zone
+    policy.plans[tk.zone] = (0, Planned())
+    assert policy._urgent(sim, NOW) and sim.team_of[tk.id] == a.id  # high is in RULE_ALWAYS: the rule decides
+    sim, tk, a, b, _ = _urgent_world("high")
+    monkeypatch.setattr(routes, "RULE_ALWAYS", ("critical",))
+    policy = Routes(CONFIG)
+    sim.assign(tk.id, b)
+    policy.home[tk.id] = tk.zone
+    policy.plans[tk.zone] = (0, Planned())
+    assert not policy._urgent(sim, NOW)
+    assert sim.team_of[tk.id] == b.id
+    policy.plans.clear()  # no plan serves it on time: the urgency rule takes it
+    assert policy._urgent(sim, NOW) and sim.team_of[tk.id] == a.id

@@ -13,7 +13,8 @@
 - `routes`: the planner core (aiff.planning) re-plans a zone's teams on every decision tick with changes in
   that zone (arrivals, a job ending 15+ min off plan, the illness, the morning), warm-started from that
   zone's previous plan; a team's next visit is pinned when it departs within PIN_MINUTES; teams follow
-  their planned order. See aiff.simulation.routes.
+  their planned order; critical and high tickets go by the urgency rule to the team of any zone that can
+  be there soonest, busy teams included, ahead of their unstarted visits. See aiff.simulation.routes.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Per zone (the decomposition: a zone's teams plan that zone's visits; aiff.planni
 zones further for the scale bench), on a decision tick with changes in the zone, and at once for the zone
 of a critical or high arrival:
 
-- teams = the zone's teams on shift, each available where and when its current job is planned to end
-  (category median - the planner does not know the true duration), its lunch still to take (window
+- teams = the zone's teams on shift, each available where and when its current job and the urgent
+  tickets committed to it are planned to end (category median - the planner does not know the true
+  duration), its lunch still to take (window
   12:00-14:00, or from when it is free if later), home = base, max overtime 1 h, and its 08:00-17:00
   shifts on the next working days of the horizon (`SimConfig.horizon_days`, default 3);
 - visits = the open and queued tickets the zone plans (`_homes`: the zone of the nearest team with the
@@ -18,9 +19,16 @@ of a critical or high arrival:
 - afterwards each team's queue is today's planned order; visits planned for a later day or left out stay
   in the pool.
 
-Urgent work gets cross-zone help, as a dispatcher would give it: a critical or high ticket its zone's plan
-does not finish on time today spills to the plan of the zone with the next-nearest capable team
-(`_spill`), and one no plan makes on time goes to the nearest free team of any zone that can (`_borrow`).
+The urgency rule is part of every decision (`_urgent`): each critical and high ticket, most urgent first,
+goes to the team that can be there soonest among ALL teams on shift - free ones and busy ones, from where
+and when their current job and the urgent work already committed to them end - ahead of the visits that
+team has not started (pre-emption; never of a job in progress): the least drive among teams finishing
+with URGENT_SLACK x service to spare before the due time, else the earliest finish (up to LATE_GRACE x
+service late: half the jobs run shorter than the median). A `nearest` dispatcher only sees free teams.
+Critical tickets are committed before the zones are re-planned, so the plans route around them. A
+committed ticket stays with its team unless that team can no longer make it and another can. Tickets no
+team can take today are left to the plans: a critical or high ticket its zone's plan does not finish on
+time today spills to the plan of the zone with the next-nearest capable team (`_spill`).
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ from aiff.simulation.world import (DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX
 
 PIN_MINUTES = 30
 URGENT = ("critical", "high")
+LATE_GRACE = 0.3  # x service: an urgent job expected this late still has a fair chance (services vary)
+RULE_ALWAYS = ("critical", "high")  # dispatched by the urgency rule whenever a team can take them today
+URGENT_SLACK = 0.6  # x service: spare time an urgent job should have before its due time (jobs overrun)
 SPILL_ROUNDS = 2
 COSTS = Costs(churn_cost=CHURN_COST)
 
@@ -98,6 +109,9 @@ class Routes(Policy):
                             and sim.tickets[tid].priority in URGENT and tid in self.home})
             sim.dirty -= set(zones)
         times = []
+        t0 = time.perf_counter()
+        if self._urgent(sim, now, ("critical",)):
+            times.append(time.perf_counter() - t0)
         for _ in range(SPILL_ROUNDS + 1):
             planned = []
             for zone in zones:
@@ -109,7 +123,7 @@ class Routes(Policy):
             if not zones:
                 break
         t0 = time.perf_counter()
-        if self._borrow(sim, now):
+        if self._urgent(sim, now):
             times.append(time.perf_counter() - t0)
         return times
 
@@ -156,47 +170,122 @@ class Routes(Policy):
                 best = (d, t.zone)
         return None if best is None else best[1]
 
-    def _on_time_today(self, sim, tid: str) -> bool:
-        """Queued on a team whose plan finishes it by its due time today."""
-        if sim.status[tid] != "queued":
-            return False
-        entry = self.plans.get(self.home.get(tid, sim.tickets[tid].zone))
-        v = None if entry is None else entry[1].visit(tid)
-        return v is not None and v.day == 0 and bool(v.on_time)
+    def _free_at(self, sim, team, now: int) -> tuple[int, int, bool]:
+        """(when, where, lunch taken) `team` can next leave for a new job, as far as a planner knows: after
+        its current job (median end), its lunch, and the urgent tickets already committed to it, in order."""
+        day = now // DAY
+        avail, pos, lunched = now, team.pos, team.lunch_day == day
+        if team.job is not None:
+            avail = max(now, team.job_end_planned)
+        elif team.busy:  # at lunch
+            avail = max(now, next(e for tid, s, e in reversed(sim.lunches) if tid == team.id))
+        for q in team.queue:
+            if self.borrowed.get(q) != team.id:
+                continue
+            if not lunched and avail - day * DAY >= LUNCH_EARLIEST:
+                avail, lunched = avail + LUNCH, True
+            avail += sim.travel.drive(pos, sim.loc[q])[0]
+            w = sim.window.get(q)
+            avail = max(avail, w[0]) if w else avail
+            avail, pos = avail + sim.tickets[q].median, sim.loc[q]
+        if not lunched and avail - day * DAY >= LUNCH_EARLIEST:
+            avail, lunched = avail + LUNCH, True
+        return avail, pos, lunched
 
-    def _borrow(self, sim, now: int) -> bool:
-        """Urgent work first: a critical or high ticket that no plan serves today goes to the nearest team of
-        any zone that is free right now (between jobs, its next planned visit not itself urgent) and can
-        finish it by its due time - what a dispatcher does for a ticket the plan cannot make on time. The
-        ticket goes to the head of that team's queue; the team's zone is re-planned around it."""
+    def _finish(self, sim, team, tid: str, now: int, grace: float = 0.0) -> tuple[int, int, int] | None:
+        """(expected finish, drive seconds, deadline) if `team` takes `tid` next after what it is committed to,
+        when that ends by the due time + grace x service and within its shift + overtime (the deadline: the
+        earlier of the due time and the latest finish its shift allows); else None."""
+        tk = sim.tickets[tid]
+        if tk.skill not in team.skills or not team.on_shift(now):
+            return None
+        avail, pos, _ = self._free_at(sim, team, now)
+        if sim.travel.metres[pos, sim.loc[tid]] > MAX_KM * 1000:
+            return None
+        drive = sim.travel.drive(pos, sim.loc[tid])[0]
+        start = avail + drive
+        w = sim.window.get(tid)
+        if w is not None:
+            if start > w[1]:
+                return None
+            start = max(start, w[0])
+        end = start + tk.median
+        home = sim.travel.drive(sim.loc[tid], team.base)[0]
+        last = (now // DAY) * DAY + SHIFT_END + MAX_OVERTIME - home  # latest finish the shift allows
+        if end > tk.due + grace * tk.median or end > last:
+            return None
+        return end, drive, min(tk.due, last)
+
+    def _pick(self, sim, tid: str, now: int):
+        """The team for an urgent ticket, over ALL teams on shift - also those busy now, which will be free
+        after their current job (the visits they have not started are pre-empted): the least drive among
+        teams that finish it with URGENT_SLACK x service to spare before its due time and before the end of
+        their shift + overtime (jobs overrun; a job not started today may be late tomorrow), else
+        the earliest finish among those that make it at all, else (a chance: half the jobs run shorter than
+        the median) the earliest finish within LATE_GRACE x service after the due time."""
+        tk = sim.tickets[tid]
+        options = [(f, t) for t in sim.teams if (f := self._finish(sim, t, tid, now, LATE_GRACE)) is not None]
+        if not options:
+            return None
+        safe = [(f, t) for f, t in options if f[0] + URGENT_SLACK * tk.median <= f[2]]
+        if safe:
+            return min(safe, key=lambda o: (o[0][1], o[0][0], o[1].id))[1]
+        return min(options, key=lambda o: (o[0][0], o[0][1], o[1].id))[1]
+
+    def _commit(self, sim, tid: str, team) -> None:
+        """`tid` goes right after the team's other committed urgent tickets, ahead of its planned visits."""
+        sim.assign(tid, team)
+        rest = [q for q in team.queue if q != tid]
+        head = [q for q in rest if self.borrowed.get(q) == team.id]
+        team.queue = head + [tid] + [q for q in rest if q not in head]
+        self.borrowed[tid] = team.id
+        sim.dirty.add(team.zone)
+
+    def _urgent(self, sim, now: int, priorities=URGENT) -> bool:
+        """The urgency rule. Critical tickets are always dispatched this way, the moment they arrive; high ones
+        when the plan does not finish them on time: each goes to the team that can be there soonest among ALL
+        teams (see `_pick`) - what a planner that sees every route can do and a dispatcher of free teams cannot.
+        A committed ticket stays with its team unless that team can no longer make it on time (a job ran long)
+        and another can. Returns whether anything changed."""
         for tid in [t for t, team in self.borrowed.items() if sim.status.get(t) != "queued" or sim.team_of.get(t) != team]:
             del self.borrowed[tid]
-        idle = [t for t in sim.free_teams(now)
-                if not any(sim.tickets[q].priority in URGENT for q in t.queue[:1])]
-        urgent = sorted((tid for tid in sim.open if sim.tickets[tid].priority in URGENT and sim.tickets[tid].due > now
-                         and tid not in self.borrowed and not self._on_time_today(sim, tid)),
-                        key=lambda x: (sim.tickets[x].due, x))
+        todo = sorted((tid for tid in sim.open if sim.tickets[tid].priority in priorities and sim.tickets[tid].due > now
+                       and sim.status[tid] in ("open", "queued")), key=lambda x: (sim.tickets[x].due, x))
         changed = False
-        for tid in urgent:
-            best = None
-            for team in idle:
-                start = sim.feasible(team, tid, now)
-                if start is None or start + sim.tickets[tid].median > sim.tickets[tid].due:
+        for tid in todo:
+            tk = sim.tickets[tid]
+            mine = self.borrowed.get(tid)
+            if mine is not None:
+                if self._finish_committed(sim, sim.team(mine), tid, now):
                     continue
-                if sim.travel.metres[team.pos, sim.loc[tid]] > MAX_KM * 1000:
-                    continue
-                d = sim.travel.seconds[team.pos, sim.loc[tid]]
-                if best is None or d < best[0]:
-                    best = (d, team)
-            if best is not None:
-                team = best[1]
-                sim.assign(tid, team)
-                team.queue = [tid] + [q for q in team.queue if q != tid]
-                self.borrowed[tid] = team.id
-                idle.remove(team)
-                sim.dirty.add(team.zone)
+                del self.borrowed[tid]
+            elif tk.priority not in RULE_ALWAYS and self._plan_on_time(sim, tid):
+                continue
+            team = self._pick(sim, tid, now)
+            if team is None or (mine is not None and self._finish(sim, team, tid, now) is None):
+                if mine is not None:  # nobody else makes it on time: keep it where it was
+                    self.borrowed[tid] = mine
+                continue
+            if team.id != mine:
                 changed = True
+            self._commit(sim, tid, team)
         return changed
+
+    def _finish_committed(self, sim, team, tid: str, now: int) -> bool:
+        """Does `team` still finish its committed `tid` on time (its chain up to `tid`)?"""
+        others = [q for q in team.queue if self.borrowed.get(q) == team.id]
+        cut = others.index(tid) if tid in others else len(others)
+        saved = {q: self.borrowed.pop(q) for q in others[cut:]}
+        try:
+            return self._finish(sim, team, tid, now) is not None
+        finally:
+            self.borrowed.update(saved)
+
+    def _plan_on_time(self, sim, tid: str) -> bool:
+        """Queued by a plan that finishes it by its due time (today, or on a later day before it is due)."""
+        entry = self.plans.get(self.home.get(tid, sim.tickets[tid].zone))
+        v = None if entry is None else entry[1].visit(tid)
+        return v is not None and bool(v.on_time) and (sim.status[tid] == "queued" or v.day > 0)
 
     def _teams(self, sim, zone: str, now: int) -> list[Team]:
         day = now // DAY
@@ -204,18 +293,14 @@ class Routes(Policy):
         for t in sim.teams:
             if t.zone != zone or not t.on_shift(now):
                 continue
-            avail = now
-            if t.job is not None:
-                avail = max(now, t.job_end_planned)
-            elif t.busy:  # at lunch
-                avail = max(now, next(e for tid, s, e in reversed(sim.lunches) if tid == t.id))
+            avail, pos, lunched = self._free_at(sim, t, now)  # after its job and committed urgent tickets
             lunch = None
-            if t.lunch_day != day:
+            if not lunched:
                 early = max(day * DAY + LUNCH_EARLIEST, avail)
                 late = max(day * DAY + LUNCH_LATEST, early + LUNCH)
                 lunch = LunchBreak(at(early), at(late), timedelta(seconds=LUNCH))
             out.append(Team(id=str(t.id), skills=t.skills, shift_start=at(avail), shift_end=at(day * DAY + SHIFT_END),
-                            start=sim.point(t.pos), end=sim.point(t.base), lunch=lunch,
+                            start=sim.point(pos), end=sim.point(t.base), lunch=lunch,
                             max_overtime=timedelta(seconds=MAX_OVERTIME), later_shifts=self._later(day)))
         return out
 
