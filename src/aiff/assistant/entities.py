@@ -43,6 +43,8 @@ STATUS_TERMS: dict[str, str] = {
     "cancelled": "cancelled", "canceled": "cancelled", "dibatalkan": "cancelled", "batal": "cancelled", "cancel": "cancelled", "batalkan": "cancelled",
     "reopened": "reopened", "dibuka semula": "reopened", "buka semula": "reopened", "re-opened": "reopened", "reopen": "reopened", "re-open": "reopened",
     "start": "in_progress", "mulakan": "in_progress", "mula": "in_progress",
+    "belum mula": "assigned", "belum bermula": "assigned", "belum start": "assigned", "blm mula": "assigned", "tak mula lagi": "assigned", "x mula lagi": "assigned", "belum dimulakan": "assigned",
+    "not started": "assigned", "not yet started": "assigned", "yet to start": "assigned", "haven't started": "assigned", "hasn't started": "assigned", "waiting to start": "assigned", "not started yet": "assigned",
 }  # fmt: skip
 CATEGORY_TERMS: dict[str, str] = {
     "fiber": "fiber", "fibre": "fiber", "gentian": "fiber", "gentian optik": "fiber", "fiber optic": "fiber", "ftth": "fiber",
@@ -81,6 +83,7 @@ EN_MARKERS = {
 }  # fmt: skip
 
 _TICKET_NO = re.compile(r"\btkt[-\s]?(\d{4})[-\s]?(\d{1,12})\b", re.IGNORECASE)
+_TICKET_SHORT = re.compile(r"(?<![\w-])(20\d{2})-(\d{1,6})(?![\w-])")  # "ticket 2026-38": year and sequence without the prefix
 _TICKET_ID = re.compile(r"(?:\b(?:ticket|tiket|tkt|id)\s*(?:no\.?|number|nombor|num|id|#)?\s*#?|#)\s*(\d{1,12})\b", re.IGNORECASE)
 _TEAM_ID = re.compile(r"\b(?:team|pasukan|unit|pskn|tim|crew|kru|squad|skuad|grup)\s*(?:no\.?|number|nombor|#|id)?\s*#?(\d{1,5})\b", re.IGNORECASE)
 _TOP_N = re.compile(r"\b(?:top|best|worst|bottom|first|teratas|terbaik|senarai)\s+(\d{1,2})\b|\b(\d{1,2})\s+(?:teratas|terbaik|terburuk|pasukan|teams|zones|zon)\b", re.IGNORECASE)
@@ -184,6 +187,10 @@ def extract(message: str, teams: dict[str, int] | None = None, now: datetime | N
     for m in _TICKET_NO.finditer(text):
         ent.tickets.append(f"TKT-{m.group(1)}-{int(m.group(2)):06d}")
         spans.append((m.start(), m.end(), "TICKET"))
+    for m in _TICKET_SHORT.finditer(text):
+        if not any(m.start() < e and s < m.end() for s, e, _ in spans):
+            ent.tickets.append(f"TKT-{m.group(1)}-{int(m.group(2)):06d}")
+            spans.append((m.start(), m.end(), "TICKET"))
     for m in _TICKET_ID.finditer(text):
         if not any(m.start() < e and s < m.end() for s, e, _ in spans):
             ent.tickets.append(int(m.group(1)))
