@@ -448,6 +448,42 @@ QE: list[tuple[str, str, list[str], tuple]] = [
 ]
 
 
+# ---- set f: a 30-question probe written after D and E were fixed; first contact 27/29 (one expectation was the
+# bench's own mistake, fixed here), misses: "blm ada team", "how come nobody has picked up TKT-…"
+QF: list[tuple[str, str, list[str], tuple]] = [
+    ("count_tickets", "en", ["tickets created over the last ten days in Johor?"], ("count", {"zone": "Johor", "range": "last_10_days"})),
+    ("count_tickets", "ms", ["brp tiket selesai dalam tempoh tujuh hari lepas"], ("count", {"status": "completed", "range": "last_7_days"})),
+    ("count_tickets", "ms", ["tolong semak ye, tiket high yg blm ada team kat Perak berapa"], ("count", {"zone": "Perak", "priority": "high", "status": "unassigned"})),
+    ("count_tickets", "en", ["Kedah: overdue critical?"], ("count", {"zone": "Kedah", "priority": "critical", "overdue": True})),
+    ("count_tickets", "ms", ["tiket yang dah siap semalam kat Selangor ada berapa ek"], ("count", {"zone": "Selangor", "status": "completed", "range": "yesterday"})),
+    ("count_tickets", "en", ["count of open kuasa tickets in Sabah"], ("count", {"zone": "Sabah", "category": "power", "status": "open"})),
+    ("count_tickets", "ms", ["Berapa banyak tiket Pemasangan masuk minggu lepas?"], ("count", {"category": "installation", "range": "last_week"})),
+    ("count_tickets", "en", ["how many jobs are waiting for a crew in Melaka right now"], ("count", {"zone": "Melaka", "status": "unassigned"})),
+    ("count_tickets", "ms", ["tiket open kat Johor", "tu yang kritikal sahaja"], ("count", {"zone": "Johor", "priority": "critical", "status": "open"})),
+    ("count_tickets", "en", ["open tickets in Penang", "how about Kedah"], ("count", {"zone": "Kedah", "status": "open"})),
+    ("count_tickets", "ms", ["jumlah tiket baharu bulan ni kat sarawak"], ("count", {"zone": "Sarawak", "range": "this_month"})),
+    ("count_tickets", "en", ["no. of tickets done in the past 2 weeks"], ("count", {"status": "completed", "range": "last_14_days"})),
+    ("list_tickets", "en", ["list the unassigned high priority ones in KL"], ("list", {"zone": "Kuala Lumpur", "priority": "high", "status": "unassigned"})),
+    ("list_tickets", "ms", ["tunjuk tiket fiber yang lewat kat Selangor"], ("list", {"zone": "Selangor", "category": "fiber", "overdue": True})),
+    ("rank_zones", "en", ["state with the most critical backlog?"], ("rank_zones", {"metric": "backlog", "priority": "critical"})),
+    ("rank_zones", "ms", ["zon mana paling banyak tiket baru semalam"], ("rank_zones", {"metric": "created", "range": "yesterday"})),
+    ("rank_teams", "en", ["which team had the best on-time rate last month in Johor"], ("rank_teams", {"metric": "sla", "zone": "Johor", "range": "last_month"})),
+    ("rank_teams", "ms", ["pasukan mana paling laju respon bulan lepas"], ("rank_teams", {"metric": "response", "range": "last_month"})),
+    ("rank_teams", "en", ["lowest rated team this month?"], ("rank_teams", {"metric": "rating", "range": "this_month", "asc": True})),
+    ("ticket_detail", "en", ["details for ticket #{any_id}"], ("detail", {"ticket": "{any}"})),
+    ("ticket_detail", "ms", ["status {any_short} macam mana"], ("detail", {"ticket": "{any}"})),
+    ("explain_late", "ms", ["apa punca {late} lewat"], ("late", {"ticket": "{late}"})),
+    ("explain_unassigned", "en", ["how come nobody has picked up {unas}"], ("unassigned", {"ticket": "{unas}"})),
+    ("ticket_eta", "en", ["ETA for {asg}?"], ("eta", {"ticket": "{asg}"})),
+    ("capacity", "ms", ["berapa kapasiti kosong kat Kedah"], ("capacity", {"zone": "Kedah"})),
+    ("forecast_load", "en", ["expected ticket volume in Johor next week"], ("forecast", {"zone": "Johor"})),
+    ("sla_summary", "ms", ["SLA kita bulan ni berapa peratus"], ("sla", {"range": "this_month"})),
+    ("what_if_offline", "en", ["suppose {team_name} is unavailable today, what then?"], ("whatif", {"team": "{team}"})),
+    ("action_status", "ms", ["tukar status {asg} kepada selesai"], ("action", {"ticket": "{asg}"})),
+    ("help", "en", ["what's the weather in Ipoh"], ("help", {})),
+]
+
+
 def _day(d) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=KL).astimezone(UTC)
 
@@ -647,7 +683,7 @@ async def fills(conn) -> dict:
             "team": str(team["id"]), "team_name": team["name"], "wteam": str(wteam)}  # fmt: skip
 
 
-SETS = {"a": Q, "b": QB, "c": QC, "d": QD, "e": QE, "all": Q + QB + QC + QD + QE}
+SETS = {"a": Q, "b": QB, "c": QC, "d": QD, "e": QE, "f": QF, "all": Q + QB + QC + QD + QE + QF}
 
 
 def questions(f: dict, which: str = "a") -> list[dict]:
@@ -724,7 +760,7 @@ async def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--tickets", type=int, default=3000)
     ap.add_argument("--teams", type=int, default=60)
-    ap.add_argument("--set", default="all", choices=sorted(SETS), help="a: the first 163 questions; b: 50 written after a was used for fixes; c: 50 written after b was; d, e: 60 each written blind after c")
+    ap.add_argument("--set", default="all", choices=sorted(SETS), help="a: the first 163 questions; b: 50 written after a was used for fixes; c: 50 written after b was; d, e: 60 each written blind after c; f: 30 written after d and e were fixed")
     ap.add_argument("--show-failures", action="store_true")
     args = ap.parse_args()
     dsn = os.environ.get("DATABASE_URL", "postgresql://aiff:aiffpass@127.0.0.1:55432/aiff_test")

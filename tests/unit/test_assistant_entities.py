@@ -109,3 +109,11 @@ def test_not_started_short_ticket_numbers_and_why_late():
 
     ent = extract("how come TKT-2026-000123 missed its deadline")
     assert decide("how come TKT-2026-000123 missed its deadline", ent, {})[0] == "explain_late"
+
+
+def test_why_without_a_team_explains_the_missing_assignment():
+    from aiff.assistant.engine import decide
+
+    assert extract("tiket high yg blm ada team kat Perak").status == "unassigned"
+    text = "kenapa TKT-2026-000321 blm ada team lagi"
+    assert decide(text, extract(text), {})[0] == "explain_unassigned"

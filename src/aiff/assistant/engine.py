@@ -175,6 +175,8 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
         intent, conf = next((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i in TICKET_INTENTS)
     if intent == "ticket_detail" and ent.tickets and WHY_ANYWHERE.search(message) and LATE_WORDS.search(message):
         intent = "explain_late"  # "how come TKT-… missed its deadline": a why about lateness, not the ticket card
+    if intent in ("ticket_detail", "explain_late") and ent.tickets and WHY_ANYWHERE.search(message) and ent.status == "unassigned":
+        intent = "explain_unassigned"  # "kenapa TKT-… blm ada team": a why about the missing team
     if OFF_TOPIC.search(message) and not (ent.tickets or ent.team_ids or ent.zones or ent.status or ent.priority or ent.category):
         intent = "help"  # "apa khabar cuaca esok": not about the work; say what it can do instead of guessing
     if ent.team_ids and not ent.tickets and intent not in ("what_if_offline", "sla_summary") and WHAT_IF.search(message):
