@@ -319,6 +319,170 @@ QC: list[tuple[str, str, list[str], tuple]] = [
     ("help", "ms", ["apa khabar cuaca esok"], ("help", {})),
 ]
 
+# ---- set d: written blind after set c (first contact recorded in README), half Malay/mixed, typos, slang, chains
+QD: list[tuple[str, str, list[str], tuple]] = [
+    ("count_tickets", "ms", ["boleh tolong check berapa tiket yang masih open kat Johor sekarang ni?"], ("count", {"zone": "Johor", "status": "open"})),
+    ("count_tickets", "en", ["Johor — how many open?"], ("count", {"zone": "Johor", "status": "open"})),
+    ("count_tickets", "ms", ["SELANGOR berapa tiket HIGH priority yg belum assign"], ("count", {"zone": "Selangor", "priority": "high", "status": "unassigned"})),
+    ("count_tickets", "en", ["could you kindly tell me how many critical fibre tickets are still open in Kuala Lumpur"], ("count", {"zone": "Kuala Lumpur", "priority": "critical", "category": "fiber", "status": "open"})),
+    ("count_tickets", "ms", ["tiket kuasa elektrik yang dah siap bulan lepas ada berapa"], ("count", {"category": "power", "status": "completed", "range": "last_month"})),
+    ("count_tickets", "ms", ["brp tiket masuk tiga hari lepas"], ("count", {"range": "last_3_days"})),
+    ("count_tickets", "en", ["how many tickets were created in the last two weeks in perak"], ("count", {"zone": "Perak", "range": "last_14_days"})),
+    ("count_tickets", "ms", ["kelmarin ada brp tiket baru kat Sabah"], ("count", {"zone": "Sabah", "range": "yesterday"})),
+    ("count_tickets", "en", ["number of overdue tickets in Pulau Pinang pls"], ("count", {"zone": "Pulau Pinang", "overdue": True})),
+    ("count_tickets", "ms", ["brape tiket lewat due kat sarawak"], ("count", {"zone": "Sarawak", "overdue": True})),
+    ("count_tickets", "en", ["how many tickets did we complete this week?"], ("count", {"status": "completed", "range": "this_week"})),
+    ("count_tickets", "ms", ["tiket yg tengah dibaiki skrg kat Kedah ada brp ek"], ("count", {"zone": "Kedah", "status": "in_progress"})),
+    ("count_tickets", "en", ["hey, quick one: cancelled tickets last week?"], ("count", {"status": "cancelled", "range": "last_week"})),
+    ("count_tickets", "ms", ["jumlah tiket pemasangan yang belum ditugaskan di Melaka"], ("count", {"zone": "Melaka", "category": "installation", "status": "unassigned"})),
+    ("count_tickets", "en", ["open wireless tix in negeri sembilan, how many"], ("count", {"zone": "Negeri Sembilan", "category": "wireless", "status": "open"})),
+    ("count_tickets", "ms", ["tahun ni berapa tiket dah siap"], ("count", {"status": "completed", "range": "this_year"})),
+    ("count_tickets", "en", ["How many tickets came in since this morning?"], ("count", {"range": "today"})),
+    ("count_tickets", "ms", ["Pahang: tiket kritikal belum siap?"], ("count", {"zone": "Pahang", "priority": "critical", "status": "open"})),
+    ("count_tickets", "ms", ["berapa tiket team {team} tengah pegang sekarang"], ("count", {"team": "{team}", "status": "open"})),
+    ("count_tickets", "en", ["total open tickets assigned to team {team}?"], ("count", {"team": "{team}", "status": "open"})),
+    ("count_tickets", "ms", ["brp tiket modem/router yang open kat KL"], ("count", {"zone": "Kuala Lumpur", "category": "equipment", "status": "open"})),
+    ("count_tickets", "en", ["how many tickets in Kelantan", "and in Terengganu?"], ("count", {"zone": "Terengganu", "status": "open"})),
+    ("count_tickets", "ms", ["berapa tiket open kat Johor", "yang critical je"], ("count", {"zone": "Johor", "priority": "critical", "status": "open"})),
+    ("count_tickets", "en", ["how many open tickets in Selangor?", "what about copper ones"], ("count", {"zone": "Selangor", "category": "copper", "status": "open"})),
+    ("count_tickets", "ms", ["tiket gentian optik yang lewat kat Perak?", "kalau Kedah pula?"], ("count", {"zone": "Kedah", "category": "fiber", "overdue": True})),
+    ("count_tickets", "en", ["open tickets in Johor vs Selangor"], ("count_multi", {"zones": ["Johor", "Selangor"], "status": "open"})),
+    ("list_tickets", "ms", ["senaraikan tiket kritikal yang belum assign kat Selangor"], ("list", {"zone": "Selangor", "priority": "critical", "status": "unassigned"})),
+    ("list_tickets", "en", ["show me the overdue tickets in Johor"], ("list", {"zone": "Johor", "overdue": True})),
+    ("list_tickets", "ms", ["tunjuk tiket lewat kat KL", "yang kedua tu"], ("list_pick", {"zone": "Kuala Lumpur", "overdue": True, "k": 2})),
+    ("list_tickets", "en", ["list open power tickets in Sabah"], ("list", {"zone": "Sabah", "category": "power", "status": "open"})),
+    ("list_tickets", "ms", ["bagi senarai tiket paling lama belum siap kat Pahang"], ("oldest", {"zone": "Pahang", "status": "open"})),
+    ("rank_zones", "en", ["which zone has the biggest backlog right now?"], ("rank_zones", {"metric": "backlog"})),
+    ("rank_zones", "ms", ["zon mana paling banyak tiket lewat"], ("rank_zones", {"metric": "overdue"})),
+    ("rank_zones", "en", ["Which state has the fewest unassigned tickets?"], ("rank_zones", {"metric": "unassigned", "asc": True})),
+    ("rank_zones", "ms", ["negeri mana paling banyak tiket kritikal terbuka"], ("rank_zones", {"metric": "backlog", "priority": "critical"})),
+    ("rank_zones", "en", ["where did we close the most tickets last week"], ("rank_zones", {"metric": "completed", "range": "last_week"})),
+    ("rank_teams", "ms", ["pasukan mana paling bagus SLA bulan ni"], ("rank_teams", {"metric": "sla", "range": "this_month"})),
+    ("rank_teams", "en", ["Which team responds fastest in Selangor?"], ("rank_teams", {"metric": "response", "zone": "Selangor"})),
+    ("rank_teams", "ms", ["team mana paling tinggi rating customer kat Johor"], ("rank_teams", {"metric": "rating", "zone": "Johor"})),
+    ("rank_teams", "en", ["who's the most overloaded team at the moment"], ("rank_teams", {"metric": "utilisation"})),
+    ("rank_teams", "ms", ["team paling banyak siapkan kerja minggu lepas"], ("rank_teams", {"metric": "completed", "range": "last_week"})),
+    ("rank_teams", "en", ["worst SLA team in Kuala Lumpur this month"], ("rank_teams", {"metric": "sla", "zone": "Kuala Lumpur", "range": "this_month", "asc": True})),
+    ("ticket_detail", "en", ["what's the status of {any}"], ("detail", {"ticket": "{any}"})),
+    ("ticket_detail", "ms", ["tolong semak tiket {any_low}"], ("detail", {"ticket": "{any}"})),
+    ("ticket_detail", "ms", ["{any_nodash} status apa skrg"], ("detail", {"ticket": "{any}"})),
+    ("explain_late", "en", ["why is {late} running late?"], ("late", {"ticket": "{late}"})),
+    ("explain_late", "ms", ["kenapa {late} lambat sangat"], ("late", {"ticket": "{late}"})),
+    ("explain_unassigned", "ms", ["apasal {unas} takde team lagi"], ("unassigned", {"ticket": "{unas}"})),
+    ("explain_assignment", "en", ["why did {asg} go to that team?"], ("assignment", {"ticket": "{asg}"})),
+    ("ticket_eta", "ms", ["bila team sampai untuk {asg}?"], ("eta", {"ticket": "{asg}"})),
+    ("team_day", "en", ["what's on {team_name}'s plate today?"], ("team_day", {"team": "{team}"})),
+    ("capacity", "ms", ["Johor ada cukup team tak untuk handle kerja sekarang"], ("capacity", {"zone": "Johor"})),
+    ("capacity", "en", ["how much spare capacity does Perak have"], ("capacity", {"zone": "Perak"})),
+    ("forecast_load", "ms", ["ramalan tiket minggu depan kat Selangor"], ("forecast", {"zone": "Selangor"})),
+    ("forecast_load", "en", ["how busy will Penang be tomorrow?"], ("forecast", {"zone": "Pulau Pinang"})),
+    ("sla_summary", "en", ["SLA compliance last month in Johor?"], ("sla", {"range": "last_month", "zone": "Johor"})),
+    ("sla_summary", "ms", ["berapa peratus siap ikut SLA minggu ni"], ("sla", {"range": "this_week"})),
+    ("what_if_offline", "en", ["what happens if team {wteam} goes offline right now"], ("whatif", {"team": "{wteam}"})),
+    ("action_assign", "ms", ["tolong assign {unas} kat team {team}"], ("action", {"ticket": "{unas}", "team": "{team}"})),
+    ("action_status", "en", ["mark {asg} as in progress"], ("action", {"ticket": "{asg}"})),
+    ("help", "en", ["can you book me a flight to Kuching"], ("help", {})),
+]
+# ---- set e: written blind with set d, scored on first contact before any fix
+QE: list[tuple[str, str, list[str], tuple]] = [
+    ("count_tickets", "ms", ["Kak, boleh tolong tengokkan tak berapa banyak tiket yang belum settle kat Negeri Sembilan?"], ("count", {"zone": "Negeri Sembilan", "status": "open"})),
+    ("count_tickets", "en", ["KL - critical & unassigned, how many?"], ("count", {"zone": "Kuala Lumpur", "priority": "critical", "status": "unassigned"})),
+    ("count_tickets", "ms", ["brp byk tiket prioriti tinggi yg lewat kat Selangor"], ("count", {"zone": "Selangor", "priority": "high", "overdue": True})),
+    ("count_tickets", "en", ["how many tix got closed out yesterday in Johor"], ("count", {"zone": "Johor", "status": "completed", "range": "yesterday"})),
+    ("count_tickets", "ms", ["dua minggu lepas berapa tiket masuk kat Perak"], ("count", {"zone": "Perak", "range": "last_14_days"})),
+    ("count_tickets", "en", ["tickets opened in the past five days?"], ("count", {"range": "last_5_days"})),
+    ("count_tickets", "ms", ["semalam berapa tiket menara/wireless masuk"], ("count", {"category": "wireless", "range": "yesterday"})),
+    ("count_tickets", "en", ["Low priority tickets still open in Labuan?"], ("count", {"zone": "Labuan", "priority": "low", "status": "open"})),
+    ("count_tickets", "ms", ["tiket peralatan yang dah assign tapi belum mula kat Pulau Pinang"], ("count", {"zone": "Pulau Pinang", "category": "equipment", "status": "assigned"})),
+    ("count_tickets", "en", ["how many medium priority tickets are in progress"], ("count", {"priority": "medium", "status": "in_progress"})),
+    ("count_tickets", "ms", ["tiket tembaga yang open kat Kelantan ada berapa ye"], ("count", {"zone": "Kelantan", "category": "copper", "status": "open"})),
+    ("count_tickets", "en", ["I need the count of tickets created this month in Sarawak please"], ("count", {"zone": "Sarawak", "range": "this_month"})),
+    ("count_tickets", "ms", ["MeLaKa ada brp tiket overdue"], ("count", {"zone": "Melaka", "overdue": True})),
+    ("count_tickets", "en", ["how many tickets did we finish in the last 7 days"], ("count", {"status": "completed", "range": "last_7_days"})),
+    ("count_tickets", "ms", ["berapa tiket dibatalkan bulan ni"], ("count", {"status": "cancelled", "range": "this_month"})),
+    ("count_tickets", "ms", ["Terengganu tiket baru hari ni brp"], ("count", {"zone": "Terengganu", "range": "today"})),
+    ("count_tickets", "en", ["unassigned ones in Perlis?"], ("count", {"zone": "Perlis", "status": "unassigned"})),
+    ("count_tickets", "ms", ["team {team} ada brp tiket lewat"], ("count", {"team": "{team}", "overdue": True})),
+    ("count_tickets", "en", ["how many open tickets does {team_name} have"], ("count", {"team": "{team}", "status": "open"})),
+    ("count_tickets", "ms", ["berapa tiket installation yg tak siap lg kat Johor"], ("count", {"zone": "Johor", "category": "installation", "status": "open"})),
+    ("count_tickets", "en", ["open tickets in Sabah?", "only the high ones"], ("count", {"zone": "Sabah", "priority": "high", "status": "open"})),
+    ("count_tickets", "ms", ["tiket kritikal yang belum siap kat Selangor", "kat Johor pulak?"], ("count", {"zone": "Johor", "priority": "critical", "status": "open"})),
+    ("count_tickets", "en", ["how many overdue in Kedah", "and Perlis?"], ("count", {"zone": "Perlis", "overdue": True})),
+    ("count_tickets", "ms", ["berapa tiket masuk minggu ni kat KL", "yang fiber sahaja"], ("count", {"zone": "Kuala Lumpur", "category": "fiber", "range": "this_week"})),
+    ("count_tickets", "ms", ["bandingkan tiket terbuka Perak dengan Kedah"], ("count_multi", {"zones": ["Perak", "Kedah"], "status": "open"})),
+    ("count_tickets", "en", ["how many critical tickets are open across Malaysia"], ("count", {"priority": "critical", "status": "open"})),
+    ("list_tickets", "en", ["give me the list of unassigned critical tickets in Johor"], ("list", {"zone": "Johor", "priority": "critical", "status": "unassigned"})),
+    ("list_tickets", "ms", ["tunjukkan tiket yang lewat kat Selangor", "yang pertama"], ("list_pick", {"zone": "Selangor", "overdue": True, "k": 1})),
+    ("list_tickets", "en", ["show open installation tickets in Penang"], ("list", {"zone": "Pulau Pinang", "category": "installation", "status": "open"})),
+    ("list_tickets", "ms", ["senarai tiket yang tengah dibaiki kat Melaka"], ("list", {"zone": "Melaka", "status": "in_progress"})),
+    ("list_tickets", "en", ["what's the oldest open ticket in Kedah"], ("oldest", {"zone": "Kedah", "status": "open"})),
+    ("rank_zones", "ms", ["zon mana paling sikit tiket tertunggak"], ("rank_zones", {"metric": "backlog", "asc": True})),
+    ("rank_zones", "en", ["which zone got the most new tickets this week"], ("rank_zones", {"metric": "created", "range": "this_week"})),
+    ("rank_zones", "ms", ["negeri mana paling banyak tiket belum ditugaskan"], ("rank_zones", {"metric": "unassigned"})),
+    ("rank_zones", "en", ["top zone for overdue high priority tickets"], ("rank_zones", {"metric": "overdue", "priority": "high"})),
+    ("rank_zones", "ms", ["zon mana siapkan paling banyak tiket bulan lepas"], ("rank_zones", {"metric": "completed", "range": "last_month"})),
+    ("rank_teams", "en", ["which team has the best customer rating this month"], ("rank_teams", {"metric": "rating", "range": "this_month"})),
+    ("rank_teams", "ms", ["pasukan mana respon paling lambat kat KL"], ("rank_teams", {"metric": "response", "zone": "Kuala Lumpur", "asc": True})),
+    ("rank_teams", "en", ["best performing team on SLA in Penang?"], ("rank_teams", {"metric": "sla", "zone": "Pulau Pinang"})),
+    ("rank_teams", "ms", ["team mana paling sibuk kat Selangor skrg"], ("rank_teams", {"metric": "utilisation", "zone": "Selangor"})),
+    ("rank_teams", "en", ["which crew completed the most jobs last month"], ("rank_teams", {"metric": "completed", "range": "last_month"})),
+    ("rank_teams", "ms", ["team paling rendah rating minggu lepas"], ("rank_teams", {"metric": "rating", "range": "last_week", "asc": True})),
+    ("ticket_detail", "en", ["pull up ticket {any_short}"], ("detail", {"ticket": "{any}"})),
+    ("ticket_detail", "ms", ["info tiket id {any_id}"], ("detail", {"ticket": "{any}"})),
+    ("ticket_detail", "en", ["any update on {asg_low}?"], ("detail", {"ticket": "{asg}"})),
+    ("explain_late", "ms", ["{late} ni knp lewat?"], ("late", {"ticket": "{late}"})),
+    ("explain_late", "en", ["how come {late_low} missed its deadline"], ("late", {"ticket": "{late}"})),
+    ("explain_unassigned", "en", ["why hasn't {unas} been assigned yet?"], ("unassigned", {"ticket": "{unas}"})),
+    ("explain_assignment", "ms", ["kenapa {asg} dapat kat team tu"], ("assignment", {"ticket": "{asg}"})),
+    ("ticket_eta", "en", ["when will the technician arrive for {asg}?"], ("eta", {"ticket": "{asg}"})),
+    ("team_day", "ms", ["apa jadual {team_name} hari ni"], ("team_day", {"team": "{team}"})),
+    ("capacity", "en", ["do we have enough crews in Selangor right now?"], ("capacity", {"zone": "Selangor"})),
+    ("forecast_load", "ms", ["jangkaan beban kerja Johor esok"], ("forecast", {"zone": "Johor"})),
+    ("sla_summary", "ms", ["prestasi SLA bulan lepas kat KL macam mana"], ("sla", {"range": "last_month", "zone": "Kuala Lumpur"})),
+    ("sla_summary", "en", ["what was our on-time rate last week?"], ("sla", {"range": "last_week"})),
+    ("what_if_offline", "ms", ["kalau team {wteam} offline sekarang apa jadi"], ("whatif", {"team": "{wteam}"})),
+    ("action_assign", "en", ["please reassign {asg} to team {team}"], ("action", {"ticket": "{asg}", "team": "{team}"})),
+    ("action_pin", "ms", ["pin {unas} kat team {team}"], ("action", {"ticket": "{unas}", "team": "{team}"})),
+    ("suggest_assignment", "en", ["who should take {unas}?"], ("suggest", {"ticket": "{unas}"})),
+    ("help", "ms", ["boleh tak tolong order nasi lemak untuk team"], ("help", {})),
+]
+
+
+# ---- set f: a 30-question probe written after D and E were fixed; first contact 27/29 (one expectation was the
+# bench's own mistake, fixed here), misses: "blm ada team", "how come nobody has picked up TKT-…"
+QF: list[tuple[str, str, list[str], tuple]] = [
+    ("count_tickets", "en", ["tickets created over the last ten days in Johor?"], ("count", {"zone": "Johor", "range": "last_10_days"})),
+    ("count_tickets", "ms", ["brp tiket selesai dalam tempoh tujuh hari lepas"], ("count", {"status": "completed", "range": "last_7_days"})),
+    ("count_tickets", "ms", ["tolong semak ye, tiket high yg blm ada team kat Perak berapa"], ("count", {"zone": "Perak", "priority": "high", "status": "unassigned"})),
+    ("count_tickets", "en", ["Kedah: overdue critical?"], ("count", {"zone": "Kedah", "priority": "critical", "overdue": True})),
+    ("count_tickets", "ms", ["tiket yang dah siap semalam kat Selangor ada berapa ek"], ("count", {"zone": "Selangor", "status": "completed", "range": "yesterday"})),
+    ("count_tickets", "en", ["count of open kuasa tickets in Sabah"], ("count", {"zone": "Sabah", "category": "power", "status": "open"})),
+    ("count_tickets", "ms", ["Berapa banyak tiket Pemasangan masuk minggu lepas?"], ("count", {"category": "installation", "range": "last_week"})),
+    ("count_tickets", "en", ["how many jobs are waiting for a crew in Melaka right now"], ("count", {"zone": "Melaka", "status": "unassigned"})),
+    ("count_tickets", "ms", ["tiket open kat Johor", "tu yang kritikal sahaja"], ("count", {"zone": "Johor", "priority": "critical", "status": "open"})),
+    ("count_tickets", "en", ["open tickets in Penang", "how about Kedah"], ("count", {"zone": "Kedah", "status": "open"})),
+    ("count_tickets", "ms", ["jumlah tiket baharu bulan ni kat sarawak"], ("count", {"zone": "Sarawak", "range": "this_month"})),
+    ("count_tickets", "en", ["no. of tickets done in the past 2 weeks"], ("count", {"status": "completed", "range": "last_14_days"})),
+    ("list_tickets", "en", ["list the unassigned high priority ones in KL"], ("list", {"zone": "Kuala Lumpur", "priority": "high", "status": "unassigned"})),
+    ("list_tickets", "ms", ["tunjuk tiket fiber yang lewat kat Selangor"], ("list", {"zone": "Selangor", "category": "fiber", "overdue": True})),
+    ("rank_zones", "en", ["state with the most critical backlog?"], ("rank_zones", {"metric": "backlog", "priority": "critical"})),
+    ("rank_zones", "ms", ["zon mana paling banyak tiket baru semalam"], ("rank_zones", {"metric": "created", "range": "yesterday"})),
+    ("rank_teams", "en", ["which team had the best on-time rate last month in Johor"], ("rank_teams", {"metric": "sla", "zone": "Johor", "range": "last_month"})),
+    ("rank_teams", "ms", ["pasukan mana paling laju respon bulan lepas"], ("rank_teams", {"metric": "response", "range": "last_month"})),
+    ("rank_teams", "en", ["lowest rated team this month?"], ("rank_teams", {"metric": "rating", "range": "this_month", "asc": True})),
+    ("ticket_detail", "en", ["details for ticket #{any_id}"], ("detail", {"ticket": "{any}"})),
+    ("ticket_detail", "ms", ["status {any_short} macam mana"], ("detail", {"ticket": "{any}"})),
+    ("explain_late", "ms", ["apa punca {late} lewat"], ("late", {"ticket": "{late}"})),
+    ("explain_unassigned", "en", ["how come nobody has picked up {unas}"], ("unassigned", {"ticket": "{unas}"})),
+    ("ticket_eta", "en", ["ETA for {asg}?"], ("eta", {"ticket": "{asg}"})),
+    ("capacity", "ms", ["berapa kapasiti kosong kat Kedah"], ("capacity", {"zone": "Kedah"})),
+    ("forecast_load", "en", ["expected ticket volume in Johor next week"], ("forecast", {"zone": "Johor"})),
+    ("sla_summary", "ms", ["SLA kita bulan ni berapa peratus"], ("sla", {"range": "this_month"})),
+    ("what_if_offline", "en", ["suppose {team_name} is unavailable today, what then?"], ("whatif", {"team": "{team}"})),
+    ("action_status", "ms", ["tukar status {asg} kepada selesai"], ("action", {"ticket": "{asg}"})),
+    ("help", "en", ["what's the weather in Ipoh"], ("help", {})),
+]
+
 
 def _day(d) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=KL).astimezone(UTC)
@@ -340,6 +504,8 @@ def date_range(label: str) -> tuple[datetime, datetime]:
         return _day(monday - timedelta(days=7)), _day(monday)
     if label == "this_month":
         return _day(first), tomorrow
+    if label == "this_year":
+        return _day(today.replace(month=1, day=1)), tomorrow
     if label == "last_month":
         return _day((first - timedelta(days=1)).replace(day=1)), _day(first)
     n = int(label.split("_")[1])
@@ -517,7 +683,7 @@ async def fills(conn) -> dict:
             "team": str(team["id"]), "team_name": team["name"], "wteam": str(wteam)}  # fmt: skip
 
 
-SETS = {"a": Q, "b": QB, "c": QC, "all": Q + QB + QC}
+SETS = {"a": Q, "b": QB, "c": QC, "d": QD, "e": QE, "f": QF, "all": Q + QB + QC + QD + QE + QF}
 
 
 def questions(f: dict, which: str = "a") -> list[dict]:
@@ -594,7 +760,7 @@ async def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--tickets", type=int, default=3000)
     ap.add_argument("--teams", type=int, default=60)
-    ap.add_argument("--set", default="all", choices=sorted(SETS), help="a: the first 163 questions; b: 50 written after a was used for fixes; c: 50 written after b was")
+    ap.add_argument("--set", default="all", choices=sorted(SETS), help="a: the first 163 questions; b: 50 written after a was used for fixes; c: 50 written after b was; d, e: 60 each written blind after c; f: 30 written after d and e were fixed")
     ap.add_argument("--show-failures", action="store_true")
     args = ap.parse_args()
     dsn = os.environ.get("DATABASE_URL", "postgresql://aiff:aiffpass@127.0.0.1:55432/aiff_test")

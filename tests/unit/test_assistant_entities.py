@@ -82,3 +82,38 @@ def test_slang_and_abbreviations(text, want):
 def test_since_monday_is_this_week():
     assert parse_range("tickets raised since monday", NOW).label == "this_week"
     assert parse_range("tiket dibuka sejak isnin", NOW).label == "this_week"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("tiket masuk lima hari lepas", "last_5_days"),
+        ("in the past seven days", "last_7_days"),
+        ("last ten days", "last_10_days"),
+        ("dalam tiga hari", "last_3_days"),
+        ("since this morning", "today"),
+        ("tiket baru pagi tadi", "today"),
+    ],
+)
+def test_number_words_and_parts_of_today(text, label):
+    assert parse_range(text, NOW).label == label
+
+
+def test_not_started_short_ticket_numbers_and_why_late():
+    assert extract("tiket dah assign tapi belum mula kat Melaka").status == "assigned"
+    assert extract("assigned tickets not started yet").status == "assigned"
+    assert extract("dah mula ke belum").status == "in_progress"  # a lone "mula" stays in progress
+    assert extract("pull up ticket 2026-38").tickets == ["TKT-2026-000038"]
+    assert extract("tickets created 2026-11-30").tickets == []  # a date is not a ticket
+    from aiff.assistant.engine import decide
+
+    ent = extract("how come TKT-2026-000123 missed its deadline")
+    assert decide("how come TKT-2026-000123 missed its deadline", ent, {})[0] == "explain_late"
+
+
+def test_why_without_a_team_explains_the_missing_assignment():
+    from aiff.assistant.engine import decide
+
+    assert extract("tiket high yg blm ada team kat Perak").status == "unassigned"
+    text = "kenapa TKT-2026-000321 blm ada team lagi"
+    assert decide(text, extract(text), {})[0] == "explain_unassigned"

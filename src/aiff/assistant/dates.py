@@ -37,6 +37,13 @@ def _prev_month_start(d: date) -> date:
 
 _N_DAYS = re.compile(r"\b(?:last|past|previous|lepas|lalu|dalam|sejak|in the last)\s+(\d{1,3})\s+(?:days?|hari)\b|\b(\d{1,3})\s+(?:days?|hari)\s+(?:lepas|lalu|terakhir|yang lalu|ago|back)\b")
 _NUM_WORDS = {"two": "2", "dua": "2", "three": "3", "tiga": "3", "four": "4", "empat": "4"}
+# "tiga hari lepas", "past five days": number words before a day/week unit are read as digits first.
+_DAY_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "fourteen": 14, "thirty": 30,
+    "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7, "lapan": 8, "sembilan": 9, "sepuluh": 10, "a couple of": 2, "couple of": 2, "a few": 3, "few": 3,
+}  # fmt: skip
+_NUMBER_UNIT = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _DAY_NUMBERS), key=len, reverse=True)) + r")\s+(days?|hari)\b")
+_TODAY_PARTS = re.compile(r"\b(this morning|this afternoon|this evening|since morning|pagi tadi|pagi ni|pagi ini|petang tadi|petang ni|tengah hari tadi|tadi pagi|awal pagi tadi)\b")
 _N_WEEKS = re.compile(r"\b(?:last|past|previous|in the last)\s+(\d{1,2}|two|three|four)\s+weeks?\b|\b(\d{1,2}|dua|tiga|empat)\s+minggu\s+(?:lepas|lalu|terakhir)\b")
 _WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("yesterday", ("yesterday", "semalam", "kelmarin", "smlm", "yday", "ystrdy", "yesterdy")),
@@ -52,6 +59,7 @@ def parse_range(low: str, now: datetime | None = None) -> DateRange | None:
     """The date range a lowercased message names, or None."""
     now = now or datetime.now(UTC)
     today = now.astimezone(MYT).date()
+    low = _NUMBER_UNIT.sub(lambda m: f"{_DAY_NUMBERS[m.group(1)]} {m.group(2)}", low)
     if (m := _N_DAYS.search(low)) is not None:
         n = max(1, min(365, int(m.group(1) or m.group(2))))
         return DateRange(f"last_{n}_days", _day_start(today - timedelta(days=n - 1)), _day_start(today + timedelta(days=1)))
@@ -60,6 +68,8 @@ def parse_range(low: str, now: datetime | None = None) -> DateRange | None:
         return DateRange(f"last_{n}_days", _day_start(today - timedelta(days=n - 1)), _day_start(today + timedelta(days=1)))
     if re.search(r"\b(this year|tahun ini|tahun ni|year to date|ytd)\b", low):
         return named_range("this_year", now)
+    if _TODAY_PARTS.search(low):
+        return named_range("today", now)  # "pagi tadi", "since this morning": counted from the start of today
     for label, words in _WORDS:
         if any(re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", low) for w in words):
             return named_range(label, now)

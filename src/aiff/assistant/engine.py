@@ -30,6 +30,8 @@ CREATED_WORDS = re.compile(r"\b(created|new|raised|opened|logged|came in|receive
 DEICTIC = re.compile(r"\b(there|in that zone|that zone|those|these|them|situ|sana|zon itu|zon tu|negeri itu|tersebut|instead|pula)\b", re.I)
 FILTER_SLOTS = ("zone", "zones", "priority", "status", "category", "range", "team_id", "metric", "older_than_hours", "oldest")
 STATUS_QUESTION = re.compile(r"\b(ke belum|ke tak|atau belum|ke\?|kah|has it|is it|did it|was it|have they|sudah ke|dah ke)\b|\b(dah|sudah|already)\b.*\?\s*$", re.I)
+LATE_WORDS = re.compile(r"\b(late|lewat|lmbt|lambat|overdue|deadline|past due|delay(?:ed)?|tertangguh|missed|terlepas|breach(?:ed)?)\b", re.I)
+WHY_ANYWHERE = re.compile(r"\b(why|how come|kenapa|knp|kenape|mengapa|apa sebab|apesal|sebab apa|apa punca|punca)\b", re.I)
 WHY = re.compile(r"^\s*(why|how come|what is the reason|reason|kenapa|knp|mengapa|apa sebab|apesal|asal|sebab apa)\b", re.I)
 FUTURE = re.compile(r"\b(next week|next month|next \d+ days|coming week|tomorrow|minggu depan|bulan depan|esok|besok|akan datang|expect(ed)?|anticipate|predict\w*|project(ed|ion)|jangka\w*|ramal\w*|unjuran|anggar\w*)\b", re.I)
 CAPACITY_WORDS = re.compile(r"\b(slots?|kapasiti|capacity|spare|room|free (teams?|crews?|pasukan)|(teams?|crews?|pasukan) (free|kosong|available)|idle)\b", re.I)
@@ -171,6 +173,10 @@ def decide(message: str, ent: Entities, prev: dict) -> tuple[str, float, dict, b
     if ent.tickets and intent not in TICKET_INTENTS:
         # A ticket number names the subject: the likeliest intent that takes a ticket (usually its details).
         intent, conf = next((i, round(p, 3)) for i, p in model().ranked(ent.masked) if i in TICKET_INTENTS)
+    if intent == "ticket_detail" and ent.tickets and WHY_ANYWHERE.search(message) and LATE_WORDS.search(message):
+        intent = "explain_late"  # "how come TKT-… missed its deadline": a why about lateness, not the ticket card
+    if intent in ("ticket_detail", "explain_late") and ent.tickets and WHY_ANYWHERE.search(message) and ent.status == "unassigned":
+        intent = "explain_unassigned"  # "kenapa TKT-… blm ada team": a why about the missing team
     if OFF_TOPIC.search(message) and not (ent.tickets or ent.team_ids or ent.zones or ent.status or ent.priority or ent.category):
         intent = "help"  # "apa khabar cuaca esok": not about the work; say what it can do instead of guessing
     if ent.team_ids and not ent.tickets and intent not in ("what_if_offline", "sla_summary") and WHAT_IF.search(message):
