@@ -328,7 +328,7 @@ QD: list[tuple[str, str, list[str], tuple]] = [
     ("count_tickets", "ms", ["tiket kuasa elektrik yang dah siap bulan lepas ada berapa"], ("count", {"category": "power", "status": "completed", "range": "last_month"})),
     ("count_tickets", "ms", ["brp tiket masuk tiga hari lepas"], ("count", {"range": "last_3_days"})),
     ("count_tickets", "en", ["how many tickets were created in the last two weeks in perak"], ("count", {"zone": "Perak", "range": "last_14_days"})),
-    ("count_tickets", "ms", ["kelmarin ada brp tiket baru kat Sabah"], ("count", {"zone": "Sabah", "range": "yesterday"})),
+    ("count_tickets", "ms", ["kelmarin ada brp tiket baru kat Sabah"], ("count", {"zone": "Sabah", "range": "day_before_yesterday"})),
     ("count_tickets", "en", ["number of overdue tickets in Pulau Pinang pls"], ("count", {"zone": "Pulau Pinang", "overdue": True})),
     ("count_tickets", "ms", ["brape tiket lewat due kat sarawak"], ("count", {"zone": "Sarawak", "overdue": True})),
     ("count_tickets", "en", ["how many tickets did we complete this week?"], ("count", {"status": "completed", "range": "this_week"})),
@@ -498,6 +498,8 @@ def date_range(label: str) -> tuple[datetime, datetime]:
         return _day(today), tomorrow
     if label == "yesterday":
         return _day(today - timedelta(days=1)), _day(today)
+    if label == "day_before_yesterday":
+        return _day(today - timedelta(days=2)), _day(today - timedelta(days=1))
     if label == "this_week":
         return _day(monday), tomorrow
     if label == "last_week":

@@ -117,3 +117,15 @@ def test_why_without_a_team_explains_the_missing_assignment():
     assert extract("tiket high yg blm ada team kat Perak").status == "unassigned"
     text = "kenapa TKT-2026-000321 blm ada team lagi"
     assert decide(text, extract(text), {})[0] == "explain_unassigned"
+
+
+def test_kelmarin_is_the_day_before_yesterday() -> None:
+    from datetime import UTC, datetime
+
+    from aiff.assistant.dates import parse_range
+
+    now = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)  # 12:00 MYT, a Monday
+    kelmarin, semalam = parse_range("berapa tiket baru kelmarin", now), parse_range("berapa tiket baru semalam", now)
+    assert (kelmarin.label, semalam.label) == ("day_before_yesterday", "yesterday")
+    assert kelmarin.end == semalam.start and (semalam.start - kelmarin.start).days == 1
+    assert parse_range("tickets the day before yesterday", now).label == "day_before_yesterday"

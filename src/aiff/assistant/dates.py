@@ -46,7 +46,9 @@ _NUMBER_UNIT = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _DAY_NUMBERS),
 _TODAY_PARTS = re.compile(r"\b(this morning|this afternoon|this evening|since morning|pagi tadi|pagi ni|pagi ini|petang tadi|petang ni|tengah hari tadi|tadi pagi|awal pagi tadi)\b")
 _N_WEEKS = re.compile(r"\b(?:last|past|previous|in the last)\s+(\d{1,2}|two|three|four)\s+weeks?\b|\b(\d{1,2}|dua|tiga|empat)\s+minggu\s+(?:lepas|lalu|terakhir)\b")
 _WORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("yesterday", ("yesterday", "semalam", "kelmarin", "smlm", "yday", "ystrdy", "yesterdy")),
+    # Kamus Dewan: "kelmarin" is the day before "semalam" (yesterday).
+    ("day_before_yesterday", ("day before yesterday", "the day before yesterday", "kelmarin", "kelmarin dulu", "hari kelmarin")),
+    ("yesterday", ("yesterday", "semalam", "smlm", "yday", "ystrdy", "yesterdy")),
     ("today", ("today", "hari ini", "harini", "hr ni", "hari ni", "todays", "today's", "tdy", "2day")),
     ("last_week", ("last week", "previous week", "minggu lepas", "minggu lalu", "mgu lepas", "minggu sudah", "past week's")),
     ("this_week", ("this week", "minggu ini", "minggu ni", "mgu ni", "this wk", "current week", "so far this week", "since monday", "sejak isnin", "dari isnin", "mulai isnin", "since the start of the week", "awal minggu", "this wk", "mgu ini")),
@@ -85,6 +87,8 @@ def named_range(label: str, now: datetime | None = None) -> DateRange:
         return DateRange(label, _day_start(today), tomorrow)
     if label == "yesterday":
         return DateRange(label, _day_start(today - timedelta(days=1)), _day_start(today))
+    if label == "day_before_yesterday":
+        return DateRange(label, _day_start(today - timedelta(days=2)), _day_start(today - timedelta(days=1)))
     if label == "this_week":
         return DateRange(label, _day_start(monday), tomorrow)
     if label == "last_week":
@@ -102,8 +106,8 @@ def named_range(label: str, now: datetime | None = None) -> DateRange:
 
 
 LABELS = {
-    "en": {"this_year": "this year", "today": "today", "yesterday": "yesterday", "this_week": "this week", "last_week": "last week", "this_month": "this month", "last_month": "last month"},
-    "ms": {"this_year": "tahun ini", "today": "hari ini", "yesterday": "semalam", "this_week": "minggu ini", "last_week": "minggu lepas", "this_month": "bulan ini", "last_month": "bulan lepas"},
+    "en": {"this_year": "this year", "today": "today", "yesterday": "yesterday", "day_before_yesterday": "the day before yesterday", "this_week": "this week", "last_week": "last week", "this_month": "this month", "last_month": "last month"},
+    "ms": {"this_year": "tahun ini", "today": "hari ini", "yesterday": "semalam", "day_before_yesterday": "kelmarin", "this_week": "minggu ini", "last_week": "minggu lepas", "this_month": "bulan ini", "last_month": "bulan lepas"},
 }
 
 

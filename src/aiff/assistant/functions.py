@@ -13,7 +13,7 @@ from aiff.events.vocabulary import PRIORITIES, SKILLS
 from aiff.zones import ZONES, canonical_zone
 
 ZONE = {"type": "string", "enum": [z.name for z in ZONES]}
-RANGE = {"type": "string", "enum": ["today", "yesterday", "this_week", "last_week", "this_month", "last_month", "last_7_days", "last_30_days"], "description": "Malaysian calendar range"}
+RANGE = {"type": "string", "enum": ["today", "yesterday", "day_before_yesterday", "this_week", "last_week", "this_month", "last_month", "last_7_days", "last_30_days"], "description": "Malaysian calendar range"}
 FILTERS = {
     "zone": ZONE, "priority": {"type": "string", "enum": list(PRIORITIES)},
     "status": {"type": "string", "enum": ["open", "unassigned", "assigned", "in_progress", "completed", "closed", "cancelled", "reopened"]},
