@@ -11,7 +11,7 @@ import pytest
 
 from aiff.ai.chat import chat
 from aiff.assistant import tools
-from aiff.assistant.dates import named_range
+from aiff.assistant.dates import MYT, named_range
 from aiff.assistant.demo_db import load_demo
 from aiff.assistant.state import ConversationStore
 from tests.e2e.conftest import running_api
@@ -169,7 +169,7 @@ async def test_eta_and_team_day_from_the_plans_read_model(demo):
            VALUES ($1, $2, $3, 2, $4, $4, $5)""", team["id"], today(), t["id"], eta, eta + timedelta(minutes=45))  # fmt: skip
     out = await chat(pool, s, f"when will the team reach {t['ticket_number']}?", role="dispatcher")
     assert out["intent"] == "ticket_eta" and out["data"]["visit"]["team_id"] == team["id"] and out["data"]["visit"]["sequence"] == 2
-    assert eta.strftime("%H:%M") in out["response"] and out["ids"]["teams"] == [team["id"]]
+    assert f"{eta.astimezone(MYT):%Y-%m-%d %H:%M} MYT" in out["response"] and out["ids"]["teams"] == [team["id"]]  # Malaysian time
     short = team["name"].split(" – ")[0]
     day = await chat(pool, s, f"apa {short} buat hari ni?", role="dispatcher")
     assert day["intent"] == "team_day" and day["data"]["team"]["id"] == team["id"] and t["ticket_number"] in day["response"]

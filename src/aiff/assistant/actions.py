@@ -25,7 +25,8 @@ def executor(principal, conn, resources, waiter, cid):
             if kind in ("assign", "reassign"):
                 body = AssignRequest(ticket_id=action["ticket_id"], team_id=action["team_id"], reason=action.get("reason"))
                 await tickets.assign(body, principal, conn, resources, waiter, cid)
-                return {"executed": True, "summary": f"{action['ticket_number']} → team {action['team_id']}"}
+                name = await conn.fetchval("SELECT name FROM teams WHERE id = $1", action["team_id"])  # names on screens, not ids
+                return {"executed": True, "summary": f"{action['ticket_number']} → {name or 'team'} (team {action['team_id']})"}
             if kind == "pin":
                 body = PinRequest(team_id=action.get("team_id"), reason="pinned from the assistant")
                 await dispatch.pin(action["ticket_id"], body, principal, conn, resources, waiter, cid)

@@ -432,8 +432,9 @@ async def run(pool: asyncpg.Pool, intent: str, slots: dict, lang: str, scope_tea
             return (f"{t['ticket_number']} belum ada lawatan dirancang (status {STATUS_MS.get(t['status'], t['status'])})." if ms else f"{t['ticket_number']} has no planned visit yet (status {STATUS_EN.get(t['status'], t['status'])})."), data, None, None, None
         v = data["visit"]
         ontime = "" if data["on_time"] is None else ((" (dalam SLA)" if data["on_time"] else " (selepas tarikh akhir)") if ms else (" (within SLA)" if data["on_time"] else " (after the due time)"))
-        text = (f"{v['team_name']} (pasukan {v['team_id']}) dijangka sampai ke {t['ticket_number']} pada {v['eta'][:16].replace('T', ' ')} UTC, lawatan ke-{v['sequence']} hari itu{ontime}." if ms
-                else f"{v['team_name']} (team {v['team_id']}) should reach {t['ticket_number']} at {v['eta'][:16].replace('T', ' ')} UTC, visit {v['sequence']} of its day{ontime}.")  # fmt: skip
+        at = datetime.fromisoformat(str(v["eta"])).astimezone(MYT).strftime("%Y-%m-%d %H:%M")  # dispatchers read Malaysian time
+        text = (f"{v['team_name']} (pasukan {v['team_id']}) dijangka sampai ke {t['ticket_number']} pada {at} MYT, lawatan ke-{v['sequence']} hari itu{ontime}." if ms
+                else f"{v['team_name']} (team {v['team_id']}) should reach {t['ticket_number']} at {at} MYT, visit {v['sequence']} of its day{ontime}.")  # fmt: skip
         return text, data, data["table"], None, ("ticket", [t["ticket_number"]])
     if intent == "team_day":
         data = await tools.team_day(pool, slots["team_id"], scope_team)
