@@ -19,8 +19,9 @@ from typing import Any
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = REPO / "deploy" / "stack.sh"
@@ -261,3 +262,33 @@ async def timed(what: str, coro, log: list[str]) -> None:  # noqa: ANN001
     started = time.monotonic()
     await coro
     log.append(f"{what}: {time.monotonic() - started:.1f}s")
+
+
+async def post_mortem(system: DrillSystem, conn: asyncpg.Connection, ledger: Ledger, wanted: list[int]) -> str:
+    """Why acknowledged tickets are missing from the read models: which are missing (upstream or API), whether
+    their events are in the tickets topic, and the projector's stored positions against the log ends (lost
+    events vs a projector that stopped or lags)."""
+    found = {r["id"] for r in await conn.fetch("SELECT id FROM tickets WHERE id = ANY($1::bigint[])", wanted)}
+    missing = sorted(set(wanted) - found)
+    upstream_missing = [t for t in missing if t in ledger.upstream_acked]
+    rows = await conn.fetch("SELECT projection, topic, partition, next_offset FROM projection_positions ORDER BY 1, 2, 3")
+    stored = {(r["projection"], r["topic"], r["partition"]): r["next_offset"] for r in rows}
+    consumer = AIOKafkaConsumer(bootstrap_servers=f"127.0.0.1:{system.kafka_port}", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(t, p) for t in ("aiff.tickets", "aiff.teams", "aiff.requests")
+                 for p in (consumer.partitions_for_topic(t) or ())]  # fmt: skip
+        ends = await consumer.end_offsets(parts)
+        tickets = [tp for tp in parts if tp.topic == "aiff.tickets"]
+        consumer.assign(tickets)
+        await consumer.seek_to_beginning(*tickets)
+        in_topic: set[int] = set()
+        while any(await consumer.position(tp) < ends[tp] for tp in tickets):
+            for batch in (await consumer.getmany(timeout_ms=1000)).values():
+                in_topic.update(int(m.key) for m in batch if m.key and m.key.isdigit())
+    finally:
+        await consumer.stop()
+    lag = {f"{tp.topic}[{tp.partition}]": (stored.get(("projector", tp.topic, tp.partition)), end) for tp, end in ends.items()}
+    return (f"missing {len(missing)} (upstream {len(upstream_missing)}, API {len(missing) - len(upstream_missing)}); "
+            f"missing upstream ids in the tickets topic: {len(set(upstream_missing) & in_topic)}/{len(upstream_missing)}; "
+            f"first missing {missing[:5]}; projector (stored position, log end): {lag}")  # fmt: skip

@@ -22,7 +22,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.faults.drill import STACK, APP, BIN, DrillSystem, Ledger, api_load, timed, upstream_load
+from tests.faults.drill import STACK, APP, BIN, DrillSystem, Ledger, api_load, post_mortem, timed, upstream_load
 from tests.helpers import wait_until
 
 pytestmark = [
@@ -107,7 +107,10 @@ async def test_broker_and_database_restarts_under_load_keep_every_promise(system
             found = await conn.fetchval("SELECT count(*) FROM tickets WHERE id = ANY($1::bigint[])", wanted)
             return found == len(wanted)
 
-        await wait_until(all_projected, timeout=180, interval=0.5, what="every acknowledged ticket in the read models")
+        try:
+            await wait_until(all_projected, timeout=180, interval=0.5, what="every acknowledged ticket in the read models")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; {summary}; {await post_mortem(system, conn, ledger, wanted)}") from exc
         creations = await conn.fetch(
             """SELECT entity_id, count(*) AS n FROM event_history
                WHERE type = 'aiff.ticket.created.v1' AND entity_id = ANY($1::text[]) GROUP BY entity_id""",

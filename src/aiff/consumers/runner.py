@@ -135,6 +135,16 @@ class DeadLetterSink(Protocol):
     async def publish_raw_many(self, topic: str, records: list[tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]]) -> None: ...
 
 
+class PositionsLost(Exception):
+    """The stored positions are behind what this consumer itself committed: Postgres lost its last commits (a crash
+    with `synchronous_commit = off` loses the last few hundred ms of them, effects and positions together). The
+    records after the stored positions must be read again; applying on would skip them for good."""
+
+    def __init__(self, behind: dict[tuple[str, int], tuple[int, int]]) -> None:
+        super().__init__(", ".join(f"{t}[{p}] stored {s} < committed {c}" for (t, p), (s, c) in sorted(behind.items())))
+        self.behind = behind
+
+
 def _retryable(exc: BaseException) -> bool:
     """An outage, or a conflict between transactions that the next attempt resolves."""
     return is_outage(exc) or isinstance(exc, (asyncpg.SerializationError, asyncpg.DeadlockDetectedError))
@@ -221,6 +231,11 @@ class BatchConsumer:
         try:
             with bind_correlation(batch_correlation(records)):
                 await self.apply_with_retry(records)
+        except PositionsLost as exc:
+            log.warning("%s: Postgres lost committed batches (%s); reading them again", self.config.name, exc)
+            await self._rewind(records)
+            self._seek_back(exc.behind)
+            return
         except BaseException:
             await self._rewind(records)
             raise
@@ -247,6 +262,8 @@ class BatchConsumer:
             tp = TopicPartition(topic, partition)
             if tp in consumer.assignment():
                 consumer.seek(tp, stored.get((topic, partition), first))
+            if (topic, partition) in stored:  # what was committed is what the database says, not what we remember
+                self._next_offsets[(topic, partition)] = stored[(topic, partition)]
         log.warning("%s: batch not applied; partitions rewound to the stored positions", self.config.name)
 
     async def mirror_positions_periodically(self, stop: asyncio.Event) -> None:
@@ -277,6 +294,8 @@ class BatchConsumer:
             try:
                 await self.apply(records)
                 break
+            except PositionsLost:
+                raise
             except Exception as exc:  # noqa: BLE001 - every failure is either waited out or isolated below
                 failures += 1
                 CONSUMER_DEGRADED.labels(self.config.name).set(1)
@@ -291,6 +310,7 @@ class BatchConsumer:
                 await asyncio.sleep(delay)
         if failures:
             log.info("%s: recovered after %d failed attempt(s)", self.config.name, failures)
+            await self._rewind_lost_commits()
         CONSUMER_DEGRADED.labels(self.config.name).set(0)
 
     async def _isolate(self, records: list[Record]) -> None:
@@ -302,6 +322,8 @@ class BatchConsumer:
             for half in (records[:middle], records[middle:]):
                 try:
                     await self.apply(half)
+                except PositionsLost:
+                    raise
                 except Exception:  # noqa: BLE001 - narrowed down further
                     await self._isolate(half)
             return
@@ -311,6 +333,8 @@ class BatchConsumer:
             try:
                 await self.apply(records)
                 return
+            except PositionsLost:
+                raise
             except Exception as exc:  # noqa: BLE001
                 failures += 1
                 if _retryable(exc) or failures < POISON_SUSPECT_AFTER:
@@ -341,6 +365,10 @@ class BatchConsumer:
         async with self._pool.acquire() as conn:
             async with conn.transaction():
                 stored = await positions.lock(conn, self.config.name, partitions)
+                behind = {key: (stored.get(key, 0), self._next_offsets[key]) for key in partitions
+                          if stored.get(key, 0) < self._next_offsets.get(key, 0)}  # fmt: skip
+                if behind:
+                    raise PositionsLost(behind)
                 todo = [r for r in records if r.offset >= stored.get((r.topic, r.partition), 0)]
                 applied = 0
                 if todo:
@@ -358,6 +386,37 @@ class BatchConsumer:
         if self._after_commit is not None and todo:
             await self._after_commit(todo)
         return applied
+
+    async def _rewind_lost_commits(self) -> None:
+        """After an outage: seek back every assigned partition whose stored position is behind what this consumer
+        committed (the database lost those commits), also those no new record would reveal in `apply`."""
+        consumer = self.kafka
+        if consumer is None or not self._next_offsets:
+            return
+        try:
+            async with self._pool.acquire() as conn:
+                stored = await positions.load(conn, self.config.name, self.config.topics)
+        except Exception as exc:  # noqa: BLE001 - the next batch's own check (`apply`) still catches its partitions
+            log.warning("%s: stored positions not checked after the outage (%s)", self.config.name, exc)
+            return
+        behind: dict[tuple[str, int], tuple[int, int]] = {}
+        for tp in consumer.assignment():
+            key = (tp.topic, tp.partition)
+            committed = self._next_offsets.get(key)
+            if committed is not None and stored.get(key, 0) < committed:
+                behind[key] = (stored.get(key, 0), committed)
+        if behind:
+            log.warning("%s: Postgres lost committed batches (%s); reading them again", self.config.name, PositionsLost(behind))
+            self._seek_back(behind)
+
+    def _seek_back(self, behind: dict[tuple[str, int], tuple[int, int]]) -> None:
+        """Seek each partition to the position the database holds and forget the one this consumer remembered."""
+        consumer = self.kafka
+        for (topic, partition), (stored, _) in behind.items():
+            tp = TopicPartition(topic, partition)
+            if consumer is not None and tp in consumer.assignment():
+                consumer.seek(tp, stored)
+            self._next_offsets[(topic, partition)] = stored
 
     def _mark_uncommitted(self, records: list[Record]) -> None:
         for (topic, partition), offset in next_offsets(records).items():
