@@ -120,6 +120,9 @@ class LiveConsumer(BatchConsumer):
             if tp in consumer.assignment():
                 consumer.seek(tp, self._floor.get((r.topic, r.partition), min(x.offset for x in records if x.topic == r.topic and x.partition == r.partition)))
 
+    async def _rewind_lost_commits(self) -> None:
+        """Nothing to check in Postgres: the feed's positions are in Redis, kept in `_floor`."""
+
     async def after_stop(self) -> None:
         """The last batch's publish finishes before the worker exits."""
         if self._publishing is not None:
