@@ -23,9 +23,10 @@ from aiff.assignment.model import Criteria, Plan, TeamSpec, TicketSpec
 from aiff.assignment.revise import plan_revision
 from aiff.assignment.strategies import choose
 from aiff.assignment.triggers import Triggers, collect
-from aiff.bootstrap import Resources, is_outage
+from aiff.bootstrap import Resources
 from aiff.consumers.accepted import accepted_of, decode_batch
 from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
+from aiff.consumers.timer import every
 from aiff.dispatch import store as route_store
 from aiff.dispatch.routes import RouteSettings
 from aiff.dispatch.routes import replan as route_replan
@@ -33,7 +34,12 @@ from aiff.events.envelope import Envelope
 from aiff.events.plans import PlanUpdated
 from aiff.events.producer import EventPublisher
 from aiff.events.teams import team_event
-from aiff.events.tickets import AssignmentDeferred, TicketAssigned, TicketUnassigned, ticket_event
+from aiff.events.tickets import (
+    AssignmentDeferred,
+    TicketAssigned,
+    TicketUnassigned,
+    ticket_event,
+)
 from aiff.metrics import ASSIGNMENT_DECISIONS, PLAN_SOLVE_SECONDS, observe_plan
 from aiff.projections import engine_queries as q
 from aiff.projections.projector import Record, Rejected
@@ -308,15 +314,8 @@ class AssignmentConsumer(BatchConsumer):
 
     async def replan_periodically(self, stop: asyncio.Event) -> None:
         """Every `interval_s` until `stop`; an outage or an error is logged and the next round tries again."""
-        while self.engine.routes and self.interval_s > 0 and not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), self.interval_s)
-            except TimeoutError:
-                try:
-                    await self.full_replan()
-                except Exception as exc:  # noqa: BLE001 - the timer must outlive outages; the next round retries
-                    level = logging.WARNING if is_outage(exc) else logging.ERROR
-                    log.log(level, "assignment: full re-plan failed (%s: %s); retrying in %.0fs", type(exc).__name__, exc, self.interval_s)
+        if self.engine.routes:
+            await every(self.interval_s, stop, self.full_replan, "assignment: full re-plan")
 
     async def mirror_positions_periodically(self, stop: asyncio.Event) -> None:
         await asyncio.gather(super().mirror_positions_periodically(stop), self.replan_periodically(stop))

@@ -8,8 +8,9 @@ import logging
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 
-from aiff.bootstrap import Resources, is_outage
+from aiff.bootstrap import Resources
 from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
+from aiff.consumers.timer import every
 from aiff.projections import snapshots
 from aiff.projections.projector import Record, project_batch
 
@@ -78,18 +79,13 @@ class ProjectorConsumer(BatchConsumer):
         await asyncio.gather(super().mirror_positions_periodically(stop), self._snapshot_periodically(stop))
 
     async def _snapshot_periodically(self, stop: asyncio.Event) -> None:
-        while self.snapshot_every_s > 0 and not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), self.snapshot_every_s)
-            except TimeoutError:
-                try:
-                    async with self._pool.acquire() as conn:
-                        stored = await snapshots.take(conn)
-                    if stored:
-                        log.info("projector: %d time-travel snapshot(s) stored", stored)
-                except Exception as exc:  # noqa: BLE001 - snapshots only speed up `as_of`; the next run retries
-                    level = logging.WARNING if is_outage(exc) else logging.ERROR
-                    log.log(level, "projector: snapshots failed (%s: %s); retrying in %.0fs", type(exc).__name__, exc, self.snapshot_every_s)
+        await every(self.snapshot_every_s, stop, self._take_snapshots, "projector: snapshots")
+
+    async def _take_snapshots(self) -> None:
+        async with self._pool.acquire() as conn:
+            stored = await snapshots.take(conn)
+        if stored:
+            log.info("projector: %d time-travel snapshot(s) stored", stored)
 
 
 def build(resources: Resources, name: str = NAME) -> BatchConsumer:

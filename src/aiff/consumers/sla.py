@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from aiff.bootstrap import Resources, is_outage
+from aiff.bootstrap import Resources
 from aiff.consumers.accepted import accepted_events
 from aiff.consumers.runner import BatchConsumer, consumer_config
+from aiff.consumers.timer import every
 from aiff.events.envelope import Envelope
 from aiff.events.plans import PlanUpdated
 from aiff.events.producer import EventPublisher
@@ -87,15 +88,7 @@ class SlaConsumer(BatchConsumer):
 
     async def tick_periodically(self, stop: asyncio.Event) -> None:
         """Every `tick_s` until `stop`; an outage or an error is logged and the next tick tries again."""
-        while not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), self.tick_s)
-            except TimeoutError:
-                try:
-                    await self.tick()
-                except Exception as exc:  # noqa: BLE001 - the timer must outlive outages; the next tick retries
-                    level = logging.WARNING if is_outage(exc) else logging.ERROR
-                    log.log(level, "sla: tick failed (%s: %s); retrying in %.0fs", type(exc).__name__, exc, self.tick_s)
+        await every(self.tick_s, stop, self.tick, "sla: tick")
 
     async def mirror_positions_periodically(self, stop: asyncio.Event) -> None:
         """The runner's periodic task of every consumer; this one also runs the SLA timer."""
