@@ -146,3 +146,13 @@ def test_faststream_docs_serve_shows_the_contract(target: str) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_dead_letter_codes_do_not_depend_on_what_was_imported() -> None:
+    """The API's own error classes (e.g. the AI service's `bad_request`) never reach a dead letter; importing them
+    first (as an e2e test does) once changed the generated contract and failed the drift check."""
+    import aiff.ai.service  # noqa: F401 - defines a PermanentError subclass outside aiff.errors
+    from aiff.events.docs import ERROR_CODES
+
+    assert "bad_request" not in ERROR_CODES
+    assert {"contract_violation", "not_found", "conflict", "unwritable", "consumer_error"} <= set(ERROR_CODES)
