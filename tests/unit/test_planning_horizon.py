@@ -130,3 +130,25 @@ def test_a_due_time_becomes_copies_worth_less_the_later_they_finish():
     # the on-time copy aims at due - 1.5 x service (slack for overruns): latest start 10:30
     assert lates[0] == int((at(10, 30) - at(8)).total_seconds())
     assert prizes[0] == Costs().serve("high") + Costs().bonus("high") + Costs().today_bonus["high"]
+
+
+def test_a_visit_already_late_is_still_worth_more_the_sooner_it_is_served():
+    # A critical ticket due two days ago: every late tier is behind it, so only the day it is served on can
+    # tell its copies apart - sooner must be worth more, or it could be put off to the horizon's last day.
+    from aiff.planning.build import build
+    from aiff.planning.travel import HaversineTravel
+
+    v = Visit("LATE", Point(3.11, 101.61), "fiber", timedelta(hours=2), "critical", due=at(9, day=-2))
+    inst = build(with_horizon([team()], 3), [v], HaversineTravel(), at(8), Costs())
+    copies = sorted((c for c in inst.pyvrp_clients if c.name == "LATE"), key=lambda c: c.tw_late)
+    day_ends = sorted({(at(18, day=d) - at(8)).total_seconds() for d in range(3)})
+    bounds = list(zip([-1.0] + day_ends[:-1], day_ends))
+    by_day = [max(c.prize for c in copies if lo < c.tw_late <= hi) for lo, hi in bounds]
+    assert by_day[0] > by_day[1] > by_day[2] > 0
+
+
+def test_a_late_visit_that_cannot_be_served_today_goes_to_the_next_day_not_a_later_one():
+    v = Visit("LATE", Point(3.11, 101.61), "fiber", timedelta(hours=2), "critical", due=at(9, day=-2))
+    p = plan([team()], [v], now=at(16, 30), seconds=0.3, horizon_days=3)  # too late today for a 2 h job
+    planned = p.visit("LATE")
+    assert planned is not None and planned.day == 1

@@ -60,11 +60,13 @@ def objective(result: Plan, inputs: Inputs, costs: Costs | None = None) -> float
     costs = costs or Costs()
     visits = {v.ticket_id: v for v in inputs.visits}
     total = 0.0
+    days = 1 + max((len(tps) for tps in result.later.values()), default=0)
     for tp in result.all_team_plans():
         total += tp.travel_minutes * 60 + costs.overtime_cost * tp.overtime_minutes * 60
         total += sum(costs.bonus(visits[v.ticket_id].priority) for v in tp.visits if v.on_time is False and v.ticket_id in visits)
-        if tp.day > 0:  # a visit put off to a later day misses the today-first bonus
-            total += sum(costs.today_bonus.get(visits[v.ticket_id].priority, 0) for v in tp.visits if v.ticket_id in visits)
+        if tp.day > 0:  # a visit put off to a later day misses (part of) the today-first bonus
+            total += sum(costs.sooner_bonus(p, 0, days) - costs.sooner_bonus(p, tp.day, days)
+                         for p in (visits[v.ticket_id].priority for v in tp.visits if v.ticket_id in visits))
     for u in result.unserved:
         v = visits.get(u.ticket_id)
         if v is not None:

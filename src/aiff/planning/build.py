@@ -149,9 +149,11 @@ def build(teams: list[Team], visits: list[Visit], travel: TravelModel, now: date
     _add_later_shifts(inst, active)
 
     horizon = max((inst.secs(s.team.shift_end + s.team.max_overtime) for s in inst.slots), default=0)
-    today = max((inst.secs(s.team.shift_end + s.team.max_overtime) for s in inst.slots if s.day == 0), default=0)
+    ends: dict[int, int] = {}  # day of the horizon -> the end of that day's last shift (+ overtime)
+    for s in inst.slots:
+        ends[s.day] = max(ends.get(s.day, 0), inst.secs(s.team.shift_end + s.team.max_overtime))
     _add_visit_clients(inst, [v for v in visits if v.ticket_id not in frozen_ids], horizon, costs,
-                       today if any(s.day > 0 for s in inst.slots) else None)
+                       [ends[d] for d in sorted(ends)] if len(ends) > 1 else None)
     next_break_loc = n_points
     for slot in inst.slots:
         lunch = slot.team.lunch
@@ -215,8 +217,8 @@ def _freeze_heads(inst: Instance, active: list[Team], visits: list[Visit]) -> se
     return frozen_ids
 
 
-def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs: Costs, today: int | None) -> None:
-    """One client per visit, or mutually exclusive copies in a client group (on time, late tiers, today)."""
+def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs: Costs, day_ends: list[int] | None) -> None:
+    """One client per visit, or mutually exclusive copies in a client group (on time, late tiers, each day)."""
     for v in visits:
         early, late = 0, horizon
         if v.window is not None:
@@ -227,8 +229,8 @@ def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs:
         loc = inst.visit_loc[v.ticket_id]
         aim = None if v.due is None else inst.secs(v.due) - int(service * (1 + costs.margin(v.priority)))
         copies = _copies(v, early, late, aim, costs)
-        if today is not None and early <= today < late and (v.pinned_team is None or costs.today_bonus_pinned):
-            copies = _today_first(copies, today, costs.today_bonus.get(v.priority, costs.today_bonus["medium"]))
+        if day_ends is not None and (v.pinned_team is None or costs.today_bonus_pinned):
+            copies = _sooner_first(copies, early, day_ends, v.priority, costs)
         group = len(inst.groups) if len(copies) > 1 else None
         if group is not None:
             first = len(inst.clients)
@@ -264,13 +266,21 @@ def _copies(v: Visit, early: int, late: int, on_time_late: int | None, costs: Co
     return out
 
 
-def _today_first(copies: list, today: int, bonus: int) -> list:
-    """Copies worth `bonus` more when served by the end of today's shifts (latest start `today`)."""
-    out = [(tw, prize + bonus, ok) for tw, prize, ok in copies if tw <= today]
-    rest = [c for c in copies if c[0] > today]
-    if rest and (not out or out[-1][0] < today):
-        tw, prize, ok = rest[0]
-        out.append((today, prize + bonus, ok))
+def _sooner_first(copies: list, early: int, day_ends: list[int], priority: str, costs: Costs) -> list:
+    """Copies worth more the earlier the day they are served on (`Costs.sooner_bonus`: today's full bonus,
+    falling to nothing on the horizon's last day), each copy split at the day ends it straddles. Without this,
+    a visit already late beyond the last tier would be worth the same on every later day, and a late critical
+    could be put off for days."""
+    out: list = []
+    rest = list(copies)
+    for day, end in enumerate(day_ends[:-1]):
+        if end < early or not rest:
+            continue  # nothing can be served by then (a window on a later day)
+        bonus = costs.sooner_bonus(priority, day, len(day_ends))
+        out += [(tw, prize + bonus, ok) for tw, prize, ok in rest if tw <= end]
+        rest = [c for c in rest if c[0] > end]
+        if rest and (not out or out[-1][0] < end):
+            out.append((end, rest[0][1] + bonus, rest[0][2]))
     return out + rest
 
 

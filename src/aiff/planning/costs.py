@@ -18,8 +18,10 @@ serving it is worth in drive seconds:
 - the on-time copy aims at finishing DUE_MARGIN[priority] x service before the due time (jobs run long:
   the service time is a median), so a plan counted on time stays on time when a job overruns (no margin
   for critical: a 4 h SLA has no room for it);
-- with a multi-day horizon, serving a visit today is worth TODAY_BONUS[priority] more than on a later day
-  (one more copy whose latest start is the end of today's shifts): work is not put off for nothing;
+- with a multi-day horizon, serving a visit today is worth TODAY_BONUS[priority] more than on the horizon's
+  last day, and each day in between proportionally less (one more copy per day end, `sooner_bonus`): work is
+  not put off for nothing, and a visit already late beyond the last tier is still served on the first day
+  that can take it;
 - a second of overtime costs OVERTIME_COST seconds of driving;
 - with `churn_cost` set (the simulation uses CHURN_COST), a re-plan moves a visit planned on one team to
   another only when that saves more than churn_cost per moved visit (see aiff.planning.solver);
@@ -76,6 +78,14 @@ class Costs:
         serve = self.serve(priority)
         rate = self.late_per_hour.get(priority, self.late_per_hour["medium"])
         return max(int(serve - rate * lateness), int(serve * self.late_floor), 1)
+
+    def sooner_bonus(self, priority: str, day: int, days: int) -> int:
+        """What serving on day `day` of a `days`-day horizon is worth over its last day: the today bonus on
+        day 0, falling in equal steps to 0 on the last day."""
+        if days <= 1 or day >= days - 1:
+            return 0
+        bonus = self.today_bonus.get(priority, self.today_bonus["medium"])
+        return bonus * (days - 1 - day) // (days - 1)
 
     def margin(self, priority: str) -> float:
         return self.due_margin.get(priority, self.due_margin["medium"])
