@@ -129,7 +129,8 @@ def test_a_due_time_becomes_copies_worth_less_the_later_they_finish():
     assert len(inst.groups) == 1 and len(copies) >= 4  # on time, late tiers, today, later days
     # the on-time copy aims at due - 1.5 x service (slack for overruns): latest start 10:30
     assert lates[0] == int((at(10, 30) - at(8)).total_seconds())
-    assert prizes[0] == Costs().serve("high") + Costs().bonus("high") + Costs().today_bonus["high"]
+    # served today: the today bonus at least (more: on the last day it would be far later than the tiers price)
+    assert prizes[0] >= Costs().serve("high") + Costs().bonus("high") + Costs().today_bonus["high"]
 
 
 def test_a_visit_already_late_is_still_worth_more_the_sooner_it_is_served():
@@ -152,3 +153,14 @@ def test_a_late_visit_that_cannot_be_served_today_goes_to_the_next_day_not_a_lat
     p = plan([team()], [v], now=at(16, 30), seconds=0.3, horizon_days=3)  # too late today for a 2 h job
     planned = p.visit("LATE")
     assert planned is not None and planned.day == 1
+
+
+def test_a_high_ticket_already_days_late_goes_before_mediums_that_would_only_just_be_late():
+    # Tomorrow has room for two 4 h jobs. Two mediums due tomorrow evening would be on time there; the high one
+    # is two days late already. Its lateness keeps costing 0.5 h per hour (mediums 0.1), so it takes a slot
+    # tomorrow and one medium waits a day - rather than the high one waiting for the horizon's last day.
+    late = Visit("LATE", Point(3.11, 101.61), "fiber", timedelta(hours=4), "high", due=at(9, day=-2))
+    mediums = [Visit(f"M{i}", Point(3.11, 101.61 + i / 100), "fiber", timedelta(hours=4), "medium",
+                     due=at(17, day=1)) for i in range(2)]
+    p = plan([team()], [late, *mediums], now=at(16, 30), seconds=0.5, horizon_days=3)
+    assert p.visit("LATE") is not None and p.visit("LATE").day == 1

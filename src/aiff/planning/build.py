@@ -230,7 +230,8 @@ def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs:
         aim = None if v.due is None else inst.secs(v.due) - int(service * (1 + costs.margin(v.priority)))
         copies = _copies(v, early, late, aim, costs)
         if day_ends is not None and (v.pinned_team is None or costs.today_bonus_pinned):
-            copies = _sooner_first(copies, early, day_ends, v.priority, costs)
+            due = None if v.due is None else inst.secs(v.due)
+            copies = _sooner_first(copies, early, day_ends, v.priority, due, costs)
         group = len(inst.groups) if len(copies) > 1 else None
         if group is not None:
             first = len(inst.clients)
@@ -266,17 +267,17 @@ def _copies(v: Visit, early: int, late: int, on_time_late: int | None, costs: Co
     return out
 
 
-def _sooner_first(copies: list, early: int, day_ends: list[int], priority: str, costs: Costs) -> list:
-    """Copies worth more the earlier the day they are served on (`Costs.sooner_bonus`: today's full bonus,
-    falling to nothing on the horizon's last day), each copy split at the day ends it straddles. Without this,
-    a visit already late beyond the last tier would be worth the same on every later day, and a late critical
-    could be put off for days."""
+def _sooner_first(copies: list, early: int, day_ends: list[int], priority: str, due: int | None, costs: Costs) -> list:
+    """Copies worth more the earlier the day they are served on (`Costs.day_bonus`: today's full bonus falling
+    to nothing on the horizon's last day, or the lateness still avoided), each copy split at the day ends it
+    straddles. Without this, a visit already late beyond the last tier would be worth the same on every later
+    day, and a late critical could be put off for days behind work that is on time either way."""
     out: list = []
     rest = list(copies)
     for day, end in enumerate(day_ends[:-1]):
         if end < early or not rest:
             continue  # nothing can be served by then (a window on a later day)
-        bonus = costs.sooner_bonus(priority, day, len(day_ends))
+        bonus = costs.day_bonus(priority, day, len(day_ends), end, day_ends[-1], due)
         out += [(tw, prize + bonus, ok) for tw, prize, ok in rest if tw <= end]
         rest = [c for c in rest if c[0] > end]
         if rest and (not out or out[-1][0] < end):

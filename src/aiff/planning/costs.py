@@ -20,8 +20,9 @@ serving it is worth in drive seconds:
   for critical: a 4 h SLA has no room for it);
 - with a multi-day horizon, serving a visit today is worth TODAY_BONUS[priority] more than on the horizon's
   last day, and each day in between proportionally less (one more copy per day end, `sooner_bonus`): work is
-  not put off for nothing, and a visit already late beyond the last tier is still served on the first day
-  that can take it;
+  not put off for nothing; lateness the copies no longer price (past the floor or the last tier) keeps
+  costing LATE_PER_HOUR per hour from one day's end to the next (`day_bonus`), so a ticket already late is
+  served on the first day that can take it, before work that is on time either way;
 - a second of overtime costs OVERTIME_COST seconds of driving;
 - with `churn_cost` set (the simulation uses CHURN_COST), a re-plan moves a visit planned on one team to
   another only when that saves more than churn_cost per moved visit (see aiff.planning.solver);
@@ -76,8 +77,7 @@ class Costs:
     def late_prize(self, priority: str, lateness: int) -> int:
         """What serving the visit `lateness` seconds late is worth (never below the floor share of SERVE)."""
         serve = self.serve(priority)
-        rate = self.late_per_hour.get(priority, self.late_per_hour["medium"])
-        return max(int(serve - rate * lateness), int(serve * self.late_floor), 1)
+        return max(int(serve - self.rate(priority) * lateness), int(serve * self.late_floor), 1)
 
     def sooner_bonus(self, priority: str, day: int, days: int) -> int:
         """What serving on day `day` of a `days`-day horizon is worth over its last day: the today bonus on
@@ -86,6 +86,26 @@ class Costs:
             return 0
         bonus = self.today_bonus.get(priority, self.today_bonus["medium"])
         return bonus * (days - 1 - day) // (days - 1)
+
+    def rate(self, priority: str) -> float:
+        """Drive seconds one second of lateness costs."""
+        return self.late_per_hour.get(priority, self.late_per_hour["medium"])
+
+    def flat_after(self, priority: str) -> int:
+        """Lateness (seconds) from which the late copies' prizes stop falling (the floor or the last tier)."""
+        serve = self.serve(priority)
+        to_floor = (serve - serve * self.late_floor) / max(self.rate(priority), 1e-9)
+        return int(min(to_floor, self.late_tiers[-1]))
+
+    def day_bonus(self, priority: str, day: int, days: int, day_end: int, last_end: int, due: int | None) -> int:
+        """What serving by the end of day `day` (at `day_end`) is worth over the horizon's last day (ending
+        `last_end`): the sooner bonus, or - for a visit that will by then be later than its copies can price -
+        the lateness still avoided at its priority's hourly rate, whichever is more."""
+        bonus = self.sooner_bonus(priority, day, days)
+        if due is not None and day < days - 1:
+            unpriced = last_end - max(day_end, due + self.flat_after(priority))
+            bonus = max(bonus, int(self.rate(priority) * unpriced))
+        return bonus
 
     def margin(self, priority: str) -> float:
         return self.due_margin.get(priority, self.due_margin["medium"])
