@@ -35,6 +35,23 @@ def test_a_ticket_is_planned_by_its_zone_unless_nobody_there_can_serve_it() -> N
     assert {tk.zone, nearest.zone} <= changed
 
 
+def test_a_ticket_its_zone_cannot_reach_and_return_from_in_a_day_is_planned_where_a_team_can() -> None:
+    # A zone's own team based so far away that a round trip plus the job does not fit one working day would
+    # leave the ticket unserved for ever (its zone's plan can never take it): the nearest team that can wins.
+    sim = setup(CONFIG)
+    sim._by_id = {t.id: t for t in sim.teams}
+    policy = Routes(CONFIG)
+    tk = next(t for t in sim.tickets.values() if any(m.zone == t.zone and t.skill in m.skills for m in sim.teams)
+              and any(m.zone != t.zone and t.skill in m.skills for m in sim.teams))
+    _open(sim, tk.id)
+    own = [m for m in sim.teams if m.zone == tk.zone and tk.skill in m.skills]
+    helper = next(m for m in sim.teams if m.zone != tk.zone and tk.skill in m.skills)
+    sim.travel.seconds[:, sim.loc[tk.id]] = 6 * 3600  # six hours from everywhere...
+    sim.travel.seconds[helper.base, sim.loc[tk.id]] = 20 * 60  # ...but 20 minutes from the helper's base
+    policy._homes(sim)
+    assert own and policy.home[tk.id] == helper.zone
+
+
 def test_an_urgent_ticket_no_plan_serves_goes_to_the_nearest_free_team_that_makes_it() -> None:
     sim = setup(CONFIG)
     sim._by_id = {t.id: t for t in sim.teams}

@@ -73,18 +73,22 @@ class Routes(Policy):
 
     def _homes(self, sim) -> set[str]:
         """Each open ticket is planned by the zone of the nearest (from base, by drive time) working team with
-        its skill - its own zone unless that zone has no such team (none at all, or the one fell ill), so a
-        ticket is never stranded where nobody can serve it. Returns the zones whose tickets changed."""
+        its skill that can drive there, serve it and drive back within one day - its own zone unless that zone
+        has no such team (none with the skill, the one fell ill, or all too far), so a ticket is never stranded
+        where nobody can serve it. Returns the zones whose tickets changed."""
         able: dict[str, list] = {}
         for t in sim.teams:
             if t.ill_at is None:
                 for s in t.skills:
                     able.setdefault(s, []).append(t)
         changed = set()
+        day = SHIFT_END - SHIFT_START + MAX_OVERTIME - LUNCH
         for tid in sim.open:
             tk = sim.tickets[tid]
-            own = [t for t in able.get(tk.skill, ()) if t.zone == tk.zone]
-            pool = own or able.get(tk.skill, ())
+            reach = [t for t in able.get(tk.skill, ())
+                     if 2 * sim.travel.seconds[t.base, sim.loc[tid]] + tk.median <= day]  # there and back in a day
+            own = [t for t in reach if t.zone == tk.zone]
+            pool = own or reach or able.get(tk.skill, ())
             zone = tk.zone if not pool else min(pool, key=lambda t: (sim.travel.seconds[t.base, sim.loc[tid]], t.id)).zone
             if tid in self.moved:
                 zone = self.moved[tid][-1]
