@@ -1,6 +1,6 @@
 """Dispatch strategies in the discrete-event simulation, and the route planner's re-plan times at scale.
 
-    bench/dispatch.py [--days 3 --teams 40 --tickets-per-day 100 --seed 7]
+    bench/dispatch.py [--days 5 --teams 40 --tickets-per-day 100 --seed 7]
         every strategy on the same simulated days; prints the KPI table, ratios vs `nearest`, PASS/FAIL
     bench/dispatch.py --replan-scale [--incremental-seconds 0.2 --full-budget 45]
         incremental re-plan p50/p99 at 1,000 open visits x 150 teams (target p99 < 1 s) and a full plan of

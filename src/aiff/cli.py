@@ -303,7 +303,7 @@ def backtest(
 
 @app.command()
 def simulate(
-    days: Annotated[int, typer.Option(help="Working days to simulate (Mon-Sat).")] = 3,
+    days: Annotated[int, typer.Option(help="Working days to simulate (Mon-Sat).")] = 5,
     teams: Annotated[int, typer.Option(help="Teams from the demo generator.")] = 40,
     tickets_per_day: Annotated[int, typer.Option(help="Average tickets arriving per day.")] = 100,
     seed: Annotated[int, typer.Option(help="Seed of teams, arrivals, illness and planner.")] = 7,

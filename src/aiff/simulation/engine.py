@@ -29,7 +29,7 @@ DAY_START, ILL, ARRIVAL, TICK, FREE, SHIFT_OVER = range(6)
 
 @dataclass(frozen=True)
 class SimConfig:
-    days: int = 3
+    days: int = 5  # a working week: enough critical tickets (~25-30) that one ticket is not the whole difference
     teams: int = 40
     tickets_per_day: int = 100
     seed: int = 7
