@@ -103,17 +103,9 @@ async def test_created_tickets_get_planned_pins_hold_moves_land_and_a_rebuild_gi
     await invariants(resources)
 
     # replay equality: rebuild every read model from the log with the projector alone
-    tables = {"plans": "team_id, plan_date", "plan_visits": "team_id, plan_date, sequence", "tickets": "id",
-              "assignments": "event_id"}  # fmt: skip
-    async with resources.pool.acquire() as conn:
-        live = {t: await table_checksum(conn, t, o, exclude=("id", "updated_at") if t == "tickets" else ("id",)) for t, o in tables.items()}
-        await conn.execute("TRUNCATE plans, plan_visits, team_positions, tickets, teams, assignments, event_history, projection_positions")
-    async with running_projector(resources):
-        ends = await end_offsets(resources.settings.kafka_bootstrap_servers, resources.topics.domain)
-        async with resources.pool.acquire() as conn:
-            await wait_until(lambda: projection_caught_up(conn, "projector", ends), timeout=60, what="the rebuild")
-    async with resources.pool.acquire() as conn:
-        rebuilt = {t: await table_checksum(conn, t, o, exclude=("id", "updated_at") if t == "tickets" else ("id",)) for t, o in tables.items()}
+    live, rebuilt = await _rebuilt_from_log(resources, {
+        "plans": "team_id, plan_date", "plan_visits": "team_id, plan_date, sequence", "tickets": "id",
+        "assignments": "event_id"})  # fmt: skip
     assert rebuilt == live
 
 
@@ -216,15 +208,27 @@ async def test_a_ticket_that_cannot_fit_today_is_planned_on_the_next_working_day
     await invariants(resources)
 
     # replay equality: the later day's plan comes back from the log alone
-    tables = {"plans": "team_id, plan_date", "plan_visits": "team_id, plan_date, sequence", "tickets": "id"}
+    live, rebuilt = await _rebuilt_from_log(resources, {
+        "plans": "team_id, plan_date", "plan_visits": "team_id, plan_date, sequence", "tickets": "id"})
     async with resources.pool.acquire() as conn:
-        live = {t: await table_checksum(conn, t, o, exclude=("id", "updated_at") if t == "tickets" else ("id",)) for t, o in tables.items()}
+        assert await conn.fetchval("SELECT plan_date FROM plan_visits WHERE ticket_id = $1", later_id) == expected
+    assert rebuilt == live
+
+
+async def _rebuilt_from_log(resources, tables: dict[str, str]) -> tuple[dict, dict]:
+    """Checksums of `tables` (name -> order) as the live consumers left them, then after emptying every read
+    model and replaying the log with the projector alone."""
+
+    async def checksums(conn) -> dict:
+        return {t: await table_checksum(conn, t, o, exclude=("id", "updated_at") if t == "tickets" else ("id",))
+                for t, o in tables.items()}
+
+    async with resources.pool.acquire() as conn:
+        live = await checksums(conn)
         await conn.execute("TRUNCATE plans, plan_visits, team_positions, tickets, teams, assignments, event_history, projection_positions")
     async with running_projector(resources):
         ends = await end_offsets(resources.settings.kafka_bootstrap_servers, resources.topics.domain)
         async with resources.pool.acquire() as conn:
             await wait_until(lambda: projection_caught_up(conn, "projector", ends), timeout=60, what="the rebuild")
     async with resources.pool.acquire() as conn:
-        rebuilt = {t: await table_checksum(conn, t, o, exclude=("id", "updated_at") if t == "tickets" else ("id",)) for t, o in tables.items()}
-        assert await conn.fetchval("SELECT plan_date FROM plan_visits WHERE ticket_id = $1", later_id) == expected
-    assert rebuilt == live
+        return live, await checksums(conn)

@@ -275,7 +275,9 @@ def _sooner_first(copies: list, early: int, day_ends: list[int], priority: str, 
     out: list = []
     rest = list(copies)
     for day, end in enumerate(day_ends[:-1]):
-        if end < early or not rest:
+        if not rest:
+            break
+        if end < early:
             continue  # nothing can be served by then (a window on a later day)
         bonus = costs.day_bonus(priority, day, len(day_ends), end, day_ends[-1], due)
         out += [(tw, prize + bonus, ok) for tw, prize, ok in rest if tw <= end]

@@ -82,7 +82,7 @@ class Costs:
     def sooner_bonus(self, priority: str, day: int, days: int) -> int:
         """What serving on day `day` of a `days`-day horizon is worth over its last day: the today bonus on
         day 0, falling in equal steps to 0 on the last day."""
-        if days <= 1 or day >= days - 1:
+        if day >= days - 1:
             return 0
         bonus = self.today_bonus.get(priority, self.today_bonus["medium"])
         return bonus * (days - 1 - day) // (days - 1)
