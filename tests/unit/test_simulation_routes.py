@@ -155,14 +155,3 @@ def test_a_high_ticket_goes_by_the_urgency_rule_unless_configured_to_trust_an_on
     assert sim.team_of[tk.id] == b.id
     policy.plans.clear()  # no plan serves it on time: the urgency rule takes it
     assert policy._urgent(sim, NOW) and sim.team_of[tk.id] == a.id
-
-
-def test_a_critical_ticket_already_overdue_goes_to_the_earliest_finish_ahead_of_planned_visits() -> None:
-    # Due an hour ago: no team can be on time, so the on-time rule has nothing to offer; left to the plans it
-    # could lose its slot to planned work all day. A (busy 30 min, at the site) finishes first, ahead of its plan.
-    sim, tk, a, b, planned = _urgent_world()
-    sim.tickets[tk.id] = tk = type(tk)(**{**tk.__dict__, "arrive": NOW - 5 * HOUR, "due": NOW - HOUR})
-    policy = Routes(CONFIG)
-    assert policy._urgent(sim, NOW, ("critical",))
-    assert sim.team_of[tk.id] == a.id and a.queue == [tk.id, planned]
-    assert not policy._urgent(sim, NOW, ("critical",))  # committed and still feasible: it stays

@@ -48,7 +48,6 @@ LATE_GRACE = 0.3  # x service: an urgent job expected this late still has a fair
 RULE_ALWAYS = ("critical", "high")  # dispatched by the urgency rule whenever a team can take them today
 URGENT_SLACK = 0.6  # x service: spare time an urgent job should have before its due time (jobs overrun)
 SPILL_ROUNDS = 2
-OVERDUE = float("inf")  # grace for a ticket already past its due time: any finish within the shift will do
 COSTS = Costs(churn_cost=CHURN_COST)
 
 
@@ -274,37 +273,15 @@ class Routes(Policy):
             if team.id != mine:
                 changed = True
             self._commit(sim, tid, team)
-        if "critical" in priorities:
-            changed |= self._overdue(sim, now)
         return changed
 
-    def _overdue(self, sim, now: int) -> bool:
-        """Critical tickets already past their due time, most overdue first and after every ticket that can still
-        be on time: each goes to the team that finishes it soonest (any zone, busy teams from when they are
-        free), ahead of that team's planned visits - what `nearest`'s earliest-due-first order does too. Left to
-        the zone plans, an overdue ticket can lose its slot to planned work again and again as the day unfolds."""
-        changed = False
-        for tid in sorted((t for t in sim.open if sim.tickets[t].priority == "critical" and sim.tickets[t].due <= now
-                           and sim.status[t] in ("open", "queued")), key=lambda x: (sim.tickets[x].due, x)):
-            mine = self.borrowed.get(tid)
-            if mine is not None and self._finish_committed(sim, sim.team(mine), tid, now, OVERDUE):
-                continue
-            self.borrowed.pop(tid, None)
-            options = [(f, t) for t in sim.teams if (f := self._finish(sim, t, tid, now, OVERDUE)) is not None]
-            if not options:
-                continue
-            team = min(options, key=lambda o: (o[0][0], o[0][1], o[1].id))[1]
-            changed |= team.id != mine
-            self._commit(sim, tid, team)
-        return changed
-
-    def _finish_committed(self, sim, team, tid: str, now: int, grace: float = 0.0) -> bool:
-        """Does `team` still finish its committed `tid` on time, or within `grace` (its chain up to `tid`)?"""
+    def _finish_committed(self, sim, team, tid: str, now: int) -> bool:
+        """Does `team` still finish its committed `tid` on time (its chain up to `tid`)?"""
         others = [q for q in team.queue if self.borrowed.get(q) == team.id]
         cut = others.index(tid) if tid in others else len(others)
         saved = {q: self.borrowed.pop(q) for q in others[cut:]}
         try:
-            return self._finish(sim, team, tid, now, grace) is not None
+            return self._finish(sim, team, tid, now) is not None
         finally:
             self.borrowed.update(saved)
 
