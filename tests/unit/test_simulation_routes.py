@@ -155,3 +155,35 @@ def test_a_high_ticket_goes_by_the_urgency_rule_unless_configured_to_trust_an_on
     assert sim.team_of[tk.id] == b.id
     policy.plans.clear()  # no plan serves it on time: the urgency rule takes it
     assert policy._urgent(sim, NOW) and sim.team_of[tk.id] == a.id
+
+
+def test_a_critical_ticket_goes_ahead_of_the_high_ticket_a_team_is_committed_to() -> None:
+    # A is committed to a high ticket 3 h of work away; behind it A would miss the critical ticket's due time,
+    # and B is too far to make it. A critical ticket cannot wait for a high one (4 h SLA vs 24 h): A takes it
+    # first, and the high ticket follows.
+    sim, tk, a, b, planned = _urgent_world()
+    high = next(t for t in sim.tickets.values() if t.id not in (tk.id, planned) and t.id != a.job)
+    sim.tickets[high.id] = high = type(high)(**{**high.__dict__, "priority": "high", "due": NOW + 24 * HOUR})
+    _open(sim, high.id)
+    policy = Routes(CONFIG)
+    policy._commit(sim, high.id, a)
+    chain = policy._free_at(sim, a, NOW)[0] - (NOW + 30 * 60)
+    assert chain > HOUR, "the scenario needs the committed high ticket to hold A up"
+    drive_b = sim.travel.seconds[b.pos, sim.loc[tk.id]]
+    due = NOW + 30 * 60 + tk.median + min(chain, int(drive_b)) // 2  # A without the high ticket makes it; B does not
+    sim.tickets[tk.id] = tk = type(tk)(**{**tk.__dict__, "due": due})
+    assert policy._urgent(sim, NOW, ("critical",))
+    assert sim.team_of[tk.id] == a.id and a.queue[:3] == [tk.id, high.id, planned]
+    assert policy._free_at(sim, a, NOW, tk.id)[0] == NOW + 30 * 60 + tk.median  # the high ticket comes after
+
+
+def test_a_critical_ticket_expected_late_still_goes_to_the_earliest_finish_a_high_one_does_not() -> None:
+    # Nobody can finish by the due time; the earliest finish is half a median late. A critical ticket is sent
+    # anyway (it may still make it, and it is the least late); a high ticket that late is left to the plans.
+    for priority, sent in (("critical", True), ("high", False)):
+        sim, tk, a, b, _ = _urgent_world(priority)
+        due = NOW + 30 * 60 + tk.median - tk.median // 2  # A (free at 09:30, at the site) finishes 0.5 x late
+        sim.tickets[tk.id] = tk = type(tk)(**{**tk.__dict__, "due": due})
+        assert sim.travel.seconds[b.pos, sim.loc[tk.id]] > 30 * 60 or b.pos == a.pos
+        policy = Routes(CONFIG)
+        assert (policy._pick(sim, tk.id, NOW) is a) == sent

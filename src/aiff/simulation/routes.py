@@ -24,9 +24,11 @@ goes to the team that can be there soonest among ALL teams on shift - free ones 
 and when their current job and the urgent work already committed to them end - ahead of the visits that
 team has not started (pre-emption; never of a job in progress): the least drive among teams finishing
 with URGENT_SLACK x service to spare before the due time, else the earliest finish (up to LATE_GRACE x
-service late: half the jobs run shorter than the median). A `nearest` dispatcher only sees free teams.
-Critical tickets are committed before the zones are re-planned, so the plans route around them. A
-committed ticket stays with its team unless that team can no longer make it and another can. Tickets no
+service late - 0.3 for high, 1.0 for critical: half the jobs run shorter than the median). A `nearest`
+dispatcher only sees free teams.
+Critical tickets are committed before the zones are re-planned, so the plans route around them, and
+ahead of the high tickets a team is committed to (`_after`). A committed ticket stays with its team unless
+that team can no longer make it and another can. Tickets no
 team can take today are left to the plans: a critical or high ticket its zone's plan does not finish on
 time today spills to the plan of the zone with the next-nearest capable team (`_spill`).
 """
@@ -44,11 +46,21 @@ from aiff.simulation.world import (DAY, LUNCH, LUNCH_EARLIEST, LUNCH_LATEST, MAX
 
 PIN_MINUTES = 30
 URGENT = ("critical", "high")
-LATE_GRACE = 0.3  # x service: an urgent job expected this late still has a fair chance (services vary)
+# x service: an urgent job expected this late still has a fair chance (services vary). Critical: up to a
+# whole median - no other team does better, and sent now it is at least the least late (left to the plans,
+# an overdue critical ticket waits behind their work).
+LATE_GRACE = {"critical": 1.0, "high": 0.3}
 RULE_ALWAYS = ("critical", "high")  # dispatched by the urgency rule whenever a team can take them today
 URGENT_SLACK = 0.6  # x service: spare time an urgent job should have before its due time (jobs overrun)
 SPILL_ROUNDS = 2
 COSTS = Costs(churn_cost=CHURN_COST)
+
+
+def _after(sim, tid: str, other: str) -> bool:
+    """Is `tid` less urgent than `other` (high after critical)? Committed urgent work is ordered this way:
+    a critical ticket's 4 h SLA cannot wait for a high ticket's job, whose 24 h SLA usually can."""
+    rank = {p: i for i, p in enumerate(URGENT)}
+    return rank.get(sim.tickets[tid].priority, len(URGENT)) > rank.get(sim.tickets[other].priority, len(URGENT))
 
 
 class Routes(Policy):
@@ -174,9 +186,10 @@ class Routes(Policy):
                 best = (d, t.zone)
         return None if best is None else best[1]
 
-    def _free_at(self, sim, team, now: int) -> tuple[int, int, bool]:
+    def _free_at(self, sim, team, now: int, ahead_of: str | None = None) -> tuple[int, int, bool]:
         """(when, where, lunch taken) `team` can next leave for a new job, as far as a planner knows: after
-        its current job (median end), its lunch, and the urgent tickets already committed to it, in order."""
+        its current job (median end), its lunch, and the urgent tickets already committed to it, in order -
+        for `ahead_of`, only those at least as urgent (a critical ticket goes ahead of committed high ones)."""
         day = now // DAY
         avail, pos, lunched = now, team.pos, team.lunch_day == day
         if team.job is not None:
@@ -184,7 +197,7 @@ class Routes(Policy):
         elif team.busy:  # at lunch
             avail = max(now, next(e for tid, s, e in reversed(sim.lunches) if tid == team.id))
         for q in team.queue:
-            if self.borrowed.get(q) != team.id:
+            if self.borrowed.get(q) != team.id or (ahead_of is not None and _after(sim, q, ahead_of)):
                 continue
             if not lunched and avail - day * DAY >= LUNCH_EARLIEST:
                 avail, lunched = avail + LUNCH, True
@@ -203,7 +216,7 @@ class Routes(Policy):
         tk = sim.tickets[tid]
         if tk.skill not in team.skills or not team.on_shift(now):
             return None
-        avail, pos, _ = self._free_at(sim, team, now)
+        avail, pos, _ = self._free_at(sim, team, now, tid)
         if sim.travel.metres[pos, sim.loc[tid]] > MAX_KM * 1000:
             return None
         drive = sim.travel.drive(pos, sim.loc[tid])[0]
@@ -226,9 +239,9 @@ class Routes(Policy):
         teams that finish it with URGENT_SLACK x service to spare before its due time and before the end of
         their shift + overtime (jobs overrun; a job not started today may be late tomorrow), else
         the earliest finish among those that make it at all, else (a chance: half the jobs run shorter than
-        the median) the earliest finish within LATE_GRACE x service after the due time."""
+        the median) the earliest finish within LATE_GRACE[priority] x service after the due time."""
         tk = sim.tickets[tid]
-        options = [(f, t) for t in sim.teams if (f := self._finish(sim, t, tid, now, LATE_GRACE)) is not None]
+        options = [(f, t) for t in sim.teams if (f := self._finish(sim, t, tid, now, LATE_GRACE.get(tk.priority, 0.0))) is not None]
         if not options:
             return None
         safe = [(f, t) for f, t in options if f[0] + URGENT_SLACK * tk.median <= f[2]]
@@ -237,10 +250,11 @@ class Routes(Policy):
         return min(options, key=lambda o: (o[0][0], o[0][1], o[1].id))[1]
 
     def _commit(self, sim, tid: str, team) -> None:
-        """`tid` goes right after the team's other committed urgent tickets, ahead of its planned visits."""
+        """`tid` goes right after the team's other committed tickets that are at least as urgent, ahead of
+        its planned visits (and of the committed high tickets, if `tid` is critical)."""
         sim.assign(tid, team)
         rest = [q for q in team.queue if q != tid]
-        head = [q for q in rest if self.borrowed.get(q) == team.id]
+        head = [q for q in rest if self.borrowed.get(q) == team.id and not _after(sim, q, tid)]
         team.queue = head + [tid] + [q for q in rest if q not in head]
         self.borrowed[tid] = team.id
         sim.dirty.add(team.zone)
