@@ -31,6 +31,7 @@ class Metrics:
     drive_h_per_ticket: float
     km_per_ticket: float
     on_time: dict[str, float]  # priority -> share (nan when none judged)
+    late_h: dict[str, float]  # priority -> mean hours past due of the judged tickets not on time (nan: none)
     per_team_day: float
     overtime_h: float
     utilisation: float
@@ -44,11 +45,15 @@ def compute(sim, strategy: str) -> Metrics:
     drive_s = sum(leg["secs"] for leg in sim.legs)
     metres = sum(leg["metres"] for leg in sim.legs)
     n_done = len(done)
-    on_time = {}
+    on_time, late_h = {}, {}
     for p in PRIORITIES:
         judged = [t for t in sim.tickets.values() if t.priority == p and (t.id in done or t.due <= sim.end)]
         ok = sum(1 for t in judged if t.id in done and done[t.id]["end"] <= t.due)
         on_time[p] = ok / len(judged) if judged else float("nan")
+        # a miss is judged by how late it is: done late -> end - due; never done -> at least the run's end - due
+        late = [(done[t.id]["end"] if t.id in done else sim.end) - t.due for t in judged
+                if not (t.id in done and done[t.id]["end"] <= t.due)]
+        late_h[p] = sum(late) / len(late) / HOUR if late else float("nan")
     team_days = len(sim.teams) * len(sim.days)
     overtime = sum(max(0, home - (day * DAY + SHIFT_END)) for _, day, home in sim.homes)
     service = sum(j["service"] for j in done.values())
@@ -57,7 +62,7 @@ def compute(sim, strategy: str) -> Metrics:
         strategy=strategy, tickets=len(sim.tickets), completed=n_done, unserved=len(sim.tickets) - n_done,
         drive_h_per_ticket=drive_s / HOUR / n_done if n_done else float("nan"),
         km_per_ticket=metres / 1000 / n_done if n_done else float("nan"),
-        on_time=on_time, per_team_day=n_done / team_days, overtime_h=overtime / HOUR,
+        on_time=on_time, late_h=late_h, per_team_day=n_done / team_days, overtime_h=overtime / HOUR,
         utilisation=service / (team_days * (SHIFT_END - SHIFT_START)),
         churn=sim.moves / max(1, len(sim.tickets)),
         decide_p50_ms=float(np.percentile(times, 50)), decide_p99_ms=float(np.percentile(times, 99)))

@@ -11,12 +11,17 @@ ROWS = (
     ("drive h per completed", lambda m: f"{m.drive_h_per_ticket:.3f}"),
     ("km per completed", lambda m: f"{m.km_per_ticket:.1f}"),
     *((f"on-time {p}", (lambda p: lambda m: _pct(m.on_time[p]))(p)) for p in PRIORITIES),
+    *((f"h late when late, {p}", (lambda p: lambda m: _hours(m.late_h[p]))(p)) for p in ("critical", "high")),
     ("completed per team-day", lambda m: f"{m.per_team_day:.2f}"),
     ("overtime h (total)", lambda m: f"{m.overtime_h:.1f}"),
     ("utilisation (service/shift)", lambda m: f"{m.utilisation:.1%}"),
     ("churn (moves per ticket)", lambda m: f"{m.churn:.3f}"),
     ("decision time p50 / p99 ms", lambda m: f"{m.decide_p50_ms:.1f} / {m.decide_p99_ms:.1f}"),
 )
+
+
+def _hours(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:.1f}"
 
 
 def _pct(x: float) -> str:
