@@ -32,7 +32,7 @@ def test_metrics_by_hand() -> None:
     assert m.completed == 2 and m.unserved == 2
     assert math.isclose(m.drive_h_per_ticket, 2.0 / 2) and math.isclose(m.km_per_ticket, 90 / 2)
     assert m.on_time["critical"] == 0.5 and math.isnan(m.on_time["high"]) and math.isnan(m.on_time["low"])
-    assert m.late_h["critical"] == 1.0 and math.isnan(m.late_h["high"])  # T00002: done 1 h after its due time
+    assert m.late_h["critical"] == 0.5 and math.isnan(m.late_h["high"])  # T00001 on time (0), T00002 1 h late
     assert m.per_team_day == 1.0
     assert m.overtime_h == 0.5
     assert math.isclose(m.utilisation, (3600 + 5400) / (2 * 9 * 3600))
@@ -51,3 +51,5 @@ def test_a_ticket_never_done_counts_as_late_until_the_end_of_the_run() -> None:
     m = compute(sim, "x")
     # T00001: never done, due at 20:00 -> 4 h late by the end; T00003 is due after the end: not judged
     assert m.on_time["high"] == 0.0 and m.late_h["high"] == (4 + 6) / 2
+    sim.jobs.append({"ticket": "T00001", "end": 19 * HOUR, "service": 3600, "done": True})  # now on time
+    assert compute(sim, "x").late_h["high"] == (0 + 6) / 2

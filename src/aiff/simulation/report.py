@@ -11,7 +11,7 @@ ROWS = (
     ("drive h per completed", lambda m: f"{m.drive_h_per_ticket:.3f}"),
     ("km per completed", lambda m: f"{m.km_per_ticket:.1f}"),
     *((f"on-time {p}", (lambda p: lambda m: _pct(m.on_time[p]))(p)) for p in PRIORITIES),
-    *((f"h late when late, {p}", (lambda p: lambda m: _hours(m.late_h[p]))(p)) for p in ("critical", "high")),
+    *((f"mean h late, {p}", (lambda p: lambda m: _hours(m.late_h[p]))(p)) for p in ("critical", "high")),
     ("completed per team-day", lambda m: f"{m.per_team_day:.2f}"),
     ("overtime h (total)", lambda m: f"{m.overtime_h:.1f}"),
     ("utilisation (service/shift)", lambda m: f"{m.utilisation:.1%}"),
