@@ -166,7 +166,7 @@ def test_a_critical_ticket_goes_ahead_of_the_high_ticket_a_team_is_committed_to(
     sim.tickets[high.id] = high = type(high)(**{**high.__dict__, "priority": "high", "due": NOW + 24 * HOUR})
     _open(sim, high.id)
     policy = Routes(CONFIG)
-    policy._commit(sim, high.id, a)
+    policy._commit(sim, high.id, a, NOW)
     chain = policy._free_at(sim, a, NOW)[0] - (NOW + 30 * 60)
     assert chain > HOUR, "the scenario needs the committed high ticket to hold A up"
     drive_b = sim.travel.seconds[b.pos, sim.loc[tk.id]]
@@ -187,3 +187,22 @@ def test_a_critical_ticket_expected_late_still_goes_to_the_earliest_finish_a_hig
         assert sim.travel.seconds[b.pos, sim.loc[tk.id]] > 30 * 60 or b.pos == a.pos
         policy = Routes(CONFIG)
         assert (policy._pick(sim, tk.id, NOW) is a) == sent
+
+
+def test_an_overdue_critical_ticket_goes_to_the_earliest_finish_behind_work_that_can_still_be_on_time() -> None:
+    # Left to the plans, a ticket already late waited behind every new urgent ticket and the plans' on-time
+    # work - days, in an overloaded zone. It goes to the team that finishes it first today (A: free at 09:30 at
+    # the site), ahead of A's planned visits; a critical ticket A can still finish on time goes before it.
+    sim, tk, a, b, planned = _urgent_world()
+    sim.tickets[tk.id] = tk = type(tk)(**{**tk.__dict__, "arrive": NOW - 5 * HOUR, "due": NOW - HOUR})
+    policy = Routes(CONFIG)
+    assert policy._urgent(sim, NOW)
+    assert sim.team_of[tk.id] == a.id and a.queue == [tk.id, planned]
+    fresh = next(t for t in sim.tickets.values() if t.id not in (tk.id, planned, a.job))
+    sim.tickets[fresh.id] = fresh = type(fresh)(**{**fresh.__dict__, "skill": tk.skill, "median": tk.median,
+                                                   "priority": "critical", "arrive": NOW, "due": NOW + 8 * HOUR})
+    sim.loc[fresh.id] = sim.loc[tk.id]
+    _open(sim, fresh.id)
+    assert policy._urgent(sim, NOW + 60)
+    assert a.queue == [fresh.id, tk.id, planned]
+    assert not policy._urgent(sim, NOW + 120)  # committed: it stays (no churn on every decision)

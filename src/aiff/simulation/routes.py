@@ -27,10 +27,12 @@ with URGENT_SLACK x service to spare before the due time, else the earliest fini
 service late - 0.3 for high, 1.0 for critical: half the jobs run shorter than the median). A `nearest`
 dispatcher only sees free teams.
 Critical tickets are committed before the zones are re-planned, so the plans route around them, and
-ahead of the high tickets a team is committed to (`_after`). A committed ticket stays with its team unless
-that team can no longer make it and another can. Tickets no
-team can take today are left to the plans: a critical or high ticket its zone's plan does not finish on
-time today spills to the plan of the zone with the next-nearest capable team (`_spill`).
+ahead of the high tickets a team is committed to (`_urgency`). A committed ticket stays with its team
+unless that team can no longer make it and another can. A critical or high ticket already overdue goes to
+the team that finishes it first today, after the committed work that can still be on time (left to the
+plans, it waited behind their on-time work: days, in an overloaded zone). Tickets no team can take today
+are left to the plans: a critical or high ticket its zone's plan does not finish on time today spills to
+the plan of the zone with the next-nearest capable team (`_spill`).
 """
 
 from __future__ import annotations
@@ -56,11 +58,17 @@ SPILL_ROUNDS = 2
 COSTS = Costs(churn_cost=CHURN_COST)
 
 
-def _after(sim, tid: str, other: str) -> bool:
-    """Is `tid` less urgent than `other` (high after critical)? Committed urgent work is ordered this way:
-    a critical ticket's 4 h SLA cannot wait for a high ticket's job, whose 24 h SLA usually can."""
-    rank = {p: i for i, p in enumerate(URGENT)}
-    return rank.get(sim.tickets[tid].priority, len(URGENT)) > rank.get(sim.tickets[other].priority, len(URGENT))
+def _urgency(sim, tid: str, now: int) -> int:
+    """Order of committed urgent work: critical, high, then the critical and the high ones already overdue
+    (a 4 h SLA cannot wait behind a 24 h one; a ticket still on time comes before one that is lost anyway)."""
+    tk = sim.tickets[tid]
+    rank = URGENT.index(tk.priority) if tk.priority in URGENT else 2 * len(URGENT)
+    return rank + len(URGENT) if tk.due <= now else rank
+
+
+def _after(sim, tid: str, other: str, now: int) -> bool:
+    """Is `tid` less urgent than `other` (see `_urgency`)?"""
+    return _urgency(sim, tid, now) > _urgency(sim, other, now)
 
 
 class Routes(Policy):
@@ -197,7 +205,7 @@ class Routes(Policy):
         elif team.busy:  # at lunch
             avail = max(now, next(e for tid, s, e in reversed(sim.lunches) if tid == team.id))
         for q in team.queue:
-            if self.borrowed.get(q) != team.id or (ahead_of is not None and _after(sim, q, ahead_of)):
+            if self.borrowed.get(q) != team.id or (ahead_of is not None and _after(sim, q, ahead_of, now)):
                 continue
             if not lunched and avail - day * DAY >= LUNCH_EARLIEST:
                 avail, lunched = avail + LUNCH, True
@@ -241,7 +249,8 @@ class Routes(Policy):
         the earliest finish among those that make it at all, else (a chance: half the jobs run shorter than
         the median) the earliest finish within LATE_GRACE[priority] x service after the due time."""
         tk = sim.tickets[tid]
-        options = [(f, t) for t in sim.teams if (f := self._finish(sim, t, tid, now, LATE_GRACE.get(tk.priority, 0.0))) is not None]
+        grace = LATE_GRACE.get(tk.priority, 0.0) if tk.due > now else float("inf")  # overdue: any finish today
+        options = [(f, t) for t in sim.teams if (f := self._finish(sim, t, tid, now, grace)) is not None]
         if not options:
             return None
         safe = [(f, t) for f, t in options if f[0] + URGENT_SLACK * tk.median <= f[2]]
@@ -249,12 +258,12 @@ class Routes(Policy):
             return min(safe, key=lambda o: (o[0][1], o[0][0], o[1].id))[1]
         return min(options, key=lambda o: (o[0][0], o[0][1], o[1].id))[1]
 
-    def _commit(self, sim, tid: str, team) -> None:
+    def _commit(self, sim, tid: str, team, now: int) -> None:
         """`tid` goes right after the team's other committed tickets that are at least as urgent, ahead of
         its planned visits (and of the committed high tickets, if `tid` is critical)."""
         sim.assign(tid, team)
         rest = [q for q in team.queue if q != tid]
-        head = [q for q in rest if self.borrowed.get(q) == team.id and not _after(sim, q, tid)]
+        head = [q for q in rest if self.borrowed.get(q) == team.id and not _after(sim, q, tid, now)]
         team.queue = head + [tid] + [q for q in rest if q not in head]
         self.borrowed[tid] = team.id
         sim.dirty.add(team.zone)
@@ -264,15 +273,21 @@ class Routes(Policy):
         when the plan does not finish them on time: each goes to the team that can be there soonest among ALL
         teams (see `_pick`) - what a planner that sees every route can do and a dispatcher of free teams cannot.
         A committed ticket stays with its team unless that team can no longer make it on time (a job ran long)
-        and another can. Returns whether anything changed."""
+        and another can. An overdue one goes to the earliest finish today and stays there. Returns whether
+        anything changed."""
         for tid in [t for t, team in self.borrowed.items() if sim.status.get(t) != "queued" or sim.team_of.get(t) != team]:
             del self.borrowed[tid]
-        todo = sorted((tid for tid in sim.open if sim.tickets[tid].priority in priorities and sim.tickets[tid].due > now
-                       and sim.status[tid] in ("open", "queued")), key=lambda x: (sim.tickets[x].due, x))
+        todo = sorted((tid for tid in sim.open if sim.tickets[tid].priority in priorities
+                       and sim.status[tid] in ("open", "queued")), key=lambda x: (sim.tickets[x].due <= now, sim.tickets[x].due, x))
         changed = False
         for tid in todo:
             tk = sim.tickets[tid]
             mine = self.borrowed.get(tid)
+            if tk.due <= now:  # overdue: the earliest finish today, after the work that can still be on time
+                if mine is None and (team := self._pick(sim, tid, now)) is not None:
+                    changed = True
+                    self._commit(sim, tid, team, now)
+                continue
             if mine is not None:
                 if self._finish_committed(sim, sim.team(mine), tid, now):
                     continue
@@ -286,7 +301,7 @@ class Routes(Policy):
                 continue
             if team.id != mine:
                 changed = True
-            self._commit(sim, tid, team)
+            self._commit(sim, tid, team, now)
         return changed
 
     def _finish_committed(self, sim, team, tid: str, now: int) -> bool:
