@@ -66,11 +66,6 @@ def _urgency(sim, tid: str, now: int) -> int:
     return rank + len(URGENT) if tk.due <= now else rank
 
 
-def _after(sim, tid: str, other: str, now: int) -> bool:
-    """Is `tid` less urgent than `other` (see `_urgency`)?"""
-    return _urgency(sim, tid, now) > _urgency(sim, other, now)
-
-
 class Routes(Policy):
     def __init__(self, config) -> None:
         self.config = config
@@ -199,13 +194,14 @@ class Routes(Policy):
         its current job (median end), its lunch, and the urgent tickets already committed to it, in order -
         for `ahead_of`, only those at least as urgent (a critical ticket goes ahead of committed high ones)."""
         day = now // DAY
+        limit = None if ahead_of is None else _urgency(sim, ahead_of, now)  # skip the less urgent ones
         avail, pos, lunched = now, team.pos, team.lunch_day == day
         if team.job is not None:
             avail = max(now, team.job_end_planned)
         elif team.busy:  # at lunch
             avail = max(now, next(e for tid, s, e in reversed(sim.lunches) if tid == team.id))
         for q in team.queue:
-            if self.borrowed.get(q) != team.id or (ahead_of is not None and _after(sim, q, ahead_of, now)):
+            if self.borrowed.get(q) != team.id or (limit is not None and _urgency(sim, q, now) > limit):
                 continue
             if not lunched and avail - day * DAY >= LUNCH_EARLIEST:
                 avail, lunched = avail + LUNCH, True
@@ -263,7 +259,8 @@ class Routes(Policy):
         its planned visits (and of the committed high tickets, if `tid` is critical)."""
         sim.assign(tid, team)
         rest = [q for q in team.queue if q != tid]
-        head = [q for q in rest if self.borrowed.get(q) == team.id and not _after(sim, q, tid, now)]
+        rank = _urgency(sim, tid, now)
+        head = [q for q in rest if self.borrowed.get(q) == team.id and _urgency(sim, q, now) <= rank]
         team.queue = head + [tid] + [q for q in rest if q not in head]
         self.borrowed[tid] = team.id
         sim.dirty.add(team.zone)
