@@ -11,6 +11,7 @@ horizon (`horizon_days` > 1) the later days' routes are compared, re-timed and c
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from datetime import datetime, timedelta
 from typing import Mapping, Sequence
 
@@ -35,9 +36,11 @@ class Replan:
 
 def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Plan | None, now: datetime, *,
                 freeze: timedelta, churn_threshold_minutes: float, seconds: float, travel: TravelModel,
-                current: Mapping[str, str], horizon_days: int = 1) -> Replan:
+                current: Mapping[str, str], horizon_days: int = 1, held_elsewhere: Mapping[str, int] | None = None) -> Replan:
     """`current`: ticket id -> team id of the assigned, unstarted tickets (what a move would change);
-    `horizon_days`: today and the next working days of each team."""
+    `horizon_days`: today and the next working days of each team; `held_elsewhere`: team id -> how many tickets
+    it holds that are not among `ticket_rows` (they count against its capacity whatever this plan does)."""
+    _cap = partial(_capped, sticky=sticky_holdings(ticket_rows), held_elsewhere=held_elsewhere or {})
     free_in = build_inputs(team_rows, ticket_rows, previous, now, freeze, horizon_days=horizon_days)
     if not free_in.teams:
         return Replan(free_in, plan([], free_in.visits, travel=travel, now=now), False, None)
@@ -74,18 +77,39 @@ def objective(result: Plan, inputs: Inputs, costs: Costs | None = None) -> float
     return total
 
 
-def _cap(inputs: Inputs, result: Plan) -> Plan:
-    """Cut each route (today's and each later day's) to its team's capacity; the cut visits are unserved
-    (`team_at_capacity`): a day's route is what the team will hold once that day starts."""
+def sticky_holdings(ticket_rows: Sequence[Row]) -> dict[str, frozenset[str]]:
+    """Per team, the tickets it holds that no re-plan releases: the visit in progress and a dispatcher's pin (or
+    manual assignment) to the team that holds it. They stay held even when the plan leaves them out."""
+    out: dict[str, set[str]] = {}
+    for r in ticket_rows:
+        team = r.get("assigned_team")
+        if team is None or r["status"] not in ("assigned", "in_progress"):
+            continue
+        if r["status"] == "in_progress" or (r.get("pinned") and r.get("pinned_team") == team):
+            out.setdefault(str(team), set()).add(str(r["id"]))
+    return {t: frozenset(ids) for t, ids in out.items()}
+
+
+def _capped(inputs: Inputs, result: Plan, *, sticky: Mapping[str, frozenset[str]], held_elsewhere: Mapping[str, int]) -> Plan:
+    """Cut each route to its team's capacity; the cut visits are unserved (`team_at_capacity`). Invariant 3: what a
+    team holds after this plan (today's route, plus what it keeps holding off the route: sticky tickets the plan
+    left out and tickets of other zones' re-plans) never exceeds its capacity. Sticky visits on the route are
+    kept first (they stay held anyway), then fixed ones, then the rest in route order. A later day's route is
+    what the team will hold once that day starts: cut to the capacity alone."""
     capacity = {d.team.id: d.capacity for d in inputs.teams}
     cut: list[Unserved] = []
 
     def capped(tp: TeamPlan) -> TeamPlan:
         cap = capacity.get(tp.team_id, len(tp.visits))
+        held = sticky.get(tp.team_id, frozenset()) if tp.day == 0 else frozenset()
+        on_route = {v.ticket_id for v in tp.visits}
+        if tp.day == 0:
+            cap -= held_elsewhere.get(tp.team_id, 0) + len(held - on_route)
         if len(tp.visits) <= cap:
             return tp
-        keep = [v for v in tp.visits if v.frozen]
-        keep += [v for v in tp.visits if not v.frozen][: max(cap - len(keep), 0)]
+        keep = [v for v in tp.visits if v.ticket_id in held]
+        keep += [v for v in tp.visits if v.frozen and v.ticket_id not in held][: max(cap - len(keep), 0)]
+        keep += [v for v in tp.visits if not v.frozen and v.ticket_id not in held][: max(cap - len(keep), 0)]
         kept = {v.ticket_id for v in keep}
         cut.extend(Unserved(v.ticket_id, TEAM_AT_CAPACITY, f"team {tp.team_id} holds its capacity of {cap} tickets")
                    for v in tp.visits if v.ticket_id not in kept)  # fmt: skip

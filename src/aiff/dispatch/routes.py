@@ -55,9 +55,11 @@ async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, 
                    if t["status"] in ("assigned", "in_progress") and t["assigned_team"] is not None}  # fmt: skip
         current = {str(t): str(h.team_id) for t, h in holding.items() if h.status == "assigned"}
         seconds = min(config.seconds, SECONDS_BASE + SECONDS_PER_VISIT * len(tickets))
+        in_plan = {t["id"] for t in tickets}
+        elsewhere = {str(team): len(ids - in_plan) for team, ids in (await store.held_by(conn, list(days))).items()}
         result = replan_zone(teams, tickets, previous, now, freeze=config.freeze, seconds=seconds,
                              churn_threshold_minutes=config.churn_threshold_minutes, travel=config.travel, current=current,
-                             horizon_days=config.horizon_days)
+                             horizon_days=config.horizon_days, held_elsewhere=elsewhere)
         by_key: dict[tuple, list] = {}
         for v in visits:
             by_key.setdefault((v["team_id"], v["plan_date"]), []).append((v["ticket_id"], v["eta"], v["planned_start"]))

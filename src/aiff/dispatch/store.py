@@ -52,6 +52,18 @@ async def zones_of(conn: asyncpg.Connection, ticket_ids: Iterable[int], team_ids
     return {z for r in rows for z in (r["zone"], r["team_zone"], r["pin_zone"]) if z}
 
 
+async def held_by(conn: asyncpg.Connection, team_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The tickets each of these teams holds now (assigned or in progress): what its capacity is counted on."""
+    rows = await conn.fetch(
+        "SELECT id, assigned_team FROM tickets WHERE assigned_team = ANY($1::int[]) AND status IN ('assigned', 'in_progress')",
+        sorted(team_ids),
+    )
+    out: dict[int, set[int]] = {}
+    for r in rows:
+        out.setdefault(r["assigned_team"], set()).add(r["id"])
+    return out
+
+
 async def all_zones(conn: asyncpg.Connection) -> set[str]:
     return {r["zone"] for r in await conn.fetch("SELECT DISTINCT zone FROM teams WHERE is_active")}
 
