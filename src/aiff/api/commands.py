@@ -23,15 +23,21 @@ async def publish_and_wait(resources: Resources, waiter: PositionWaiter, events:
     Returns:
         True when applied within `read_your_writes_timeout_s`; False when the caller should answer 202.
     """
-    metadata = None
-    for event in events:
-        metadata = await publish(resources, event)
-    if metadata is None:
+    return await wait_applied(resources, waiter, await publish_all(resources, events))
+
+
+async def publish_all(resources: Resources, events: list[Envelope]) -> list:  # list[RecordMetadata]
+    """Publish events in order; their metadata (a decision section records the offsets)."""
+    return [await publish(resources, event) for event in events]
+
+
+async def wait_applied(resources: Resources, waiter: PositionWaiter, metadata: list) -> bool:
+    """Wait until the projector passed the last of these published records (see `publish_and_wait`)."""
+    if not metadata:
         return False
+    last = metadata[-1]
     try:
-        return await waiter.wait(
-            metadata.topic, metadata.partition, metadata.offset, resources.settings.read_your_writes_timeout_s
-        )
+        return await waiter.wait(last.topic, last.partition, last.offset, resources.settings.read_your_writes_timeout_s)
     except Exception as exc:  # noqa: BLE001 - narrowed to outages below
         if not is_outage(exc):
             raise

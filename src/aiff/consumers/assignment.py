@@ -27,6 +27,7 @@ from aiff.bootstrap import Resources
 from aiff.consumers.accepted import accepted_of, decode_batch
 from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
 from aiff.consumers.timer import every
+from aiff.dispatch import section
 from aiff.dispatch import store as route_store
 from aiff.dispatch.routes import RouteSettings
 from aiff.dispatch.routes import replan as route_replan
@@ -83,13 +84,10 @@ class AssignmentEngine:
     async def _lock_and_catch_up(self, conn: asyncpg.Connection, records: list[Record]) -> None:
         """One decision at a time (no double booking), on read models that hold the batch and every decision
         published before it."""
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", q.DECISION_LOCK)
         needed: dict[tuple[str, int], int] = {}
         for r in records:
             needed[(r.topic, r.partition)] = max(needed.get((r.topic, r.partition), -1), r.offset)
-        for tp, offset in (await q.outbox(conn)).items():
-            needed[tp] = max(needed.get(tp, -1), offset)
-        await q.wait_for_projector(conn, needed)
+        await section.enter(conn, needed)
 
     async def full_replan(self, conn: asyncpg.Connection) -> int:
         """The scheduled re-plan of every zone (routes strategy): picks up what no event announced (time passing:

@@ -18,8 +18,8 @@ from typing import Mapping, Sequence
 from aiff.dispatch.inputs import Inputs, Row, build_inputs
 from aiff.dispatch.schedule import compact
 from aiff.planning import Costs, Plan, TeamPlan, TravelModel, Unserved, plan
+from aiff.planning.model import TEAM_AT_CAPACITY
 
-TEAM_AT_CAPACITY = "team_at_capacity"
 COSTS = Costs(today_bonus_pinned=True)
 """The planner's price list here: a pinned (or held) visit, too, is worth more today than on a later day."""
 
@@ -40,20 +40,26 @@ def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: 
     """`current`: ticket id -> team id of the assigned, unstarted tickets (what a move would change);
     `horizon_days`: today and the next working days of each team; `held_elsewhere`: team id -> how many tickets
     it holds that are not among `ticket_rows` (they count against its capacity whatever this plan does)."""
-    _cap = partial(_capped, sticky=sticky_holdings(ticket_rows), held_elsewhere=held_elsewhere or {})
-    free_in = build_inputs(team_rows, ticket_rows, previous, now, freeze, horizon_days=horizon_days)
+    sticky, held_elsewhere = sticky_holdings(ticket_rows), held_elsewhere or {}
+    _cap = partial(_capped, sticky=sticky, held_elsewhere=held_elsewhere)
+    free_in = _with_capacity(build_inputs(team_rows, ticket_rows, previous, now, freeze, horizon_days=horizon_days),
+                             sticky, held_elsewhere)
     if not free_in.teams:
         return Replan(free_in, plan([], free_in.visits, travel=travel, now=now), False, None)
-    free = plan([d.team for d in free_in.teams], free_in.visits, travel=travel, now=now, seconds=seconds, previous=previous, costs=COSTS)
+    free = _cap(free_in, compact(plan([d.team for d in free_in.teams], free_in.visits, travel=travel, now=now,
+                                      seconds=seconds, previous=previous, costs=COSTS), free_in, now))
     changed = [t for t, team in current.items() if free.team_of(t) not in (None, team)]
     if not changed:
-        return Replan(free_in, _cap(free_in, compact(free, free_in, now)), False, None)
-    keep_in = build_inputs(team_rows, ticket_rows, previous, now, freeze, keep_teams=True, horizon_days=horizon_days)
-    keep = plan([d.team for d in keep_in.teams], keep_in.visits, travel=travel, now=now, seconds=seconds, previous=previous, costs=COSTS)
+        return Replan(free_in, free, False, None)
+    keep_in = _with_capacity(build_inputs(team_rows, ticket_rows, previous, now, freeze, keep_teams=True,
+                                          horizon_days=horizon_days), sticky, held_elsewhere)
+    keep = _cap(keep_in, compact(plan([d.team for d in keep_in.teams], keep_in.visits, travel=travel, now=now,
+                                      seconds=seconds, previous=previous, costs=COSTS), keep_in, now))
+    # both priced after the capacity cut: keeping visits a team may no longer hold costs what leaving them out costs
     gain = (objective(keep, keep_in) - objective(free, free_in)) / 60
     if gain > churn_threshold_minutes:
-        return Replan(free_in, _cap(free_in, compact(free, free_in, now)), True, gain)
-    return Replan(keep_in, _cap(keep_in, compact(keep, keep_in, now)), False, gain)
+        return Replan(free_in, free, True, gain)
+    return Replan(keep_in, keep, False, gain)
 
 
 def objective(result: Plan, inputs: Inputs, costs: Costs | None = None) -> float:
@@ -75,6 +81,18 @@ def objective(result: Plan, inputs: Inputs, costs: Costs | None = None) -> float
         if v is not None:
             total += costs.serve(v.priority) + (costs.bonus(v.priority) if v.due is not None else 0)
     return total
+
+
+def _with_capacity(inputs: Inputs, sticky: Mapping[str, frozenset[str]], held_elsewhere: Mapping[str, int]) -> Inputs:
+    """Each team's route capacity for the solver: its capacity less what it holds that cannot be on its route
+    (other zones' tickets, sticky tickets it has no skill for or that are not planned here)."""
+    skill = {v.ticket_id: v.skill for v in inputs.visits}
+    days = []
+    for d in inputs.teams:
+        off = sum(1 for t in sticky.get(d.team.id, ()) if skill.get(t) not in d.team.skills)
+        cap = max(d.capacity - held_elsewhere.get(d.team.id, 0) - off, 0)
+        days.append(replace(d, team=replace(d.team, capacity=cap)))
+    return replace(inputs, teams=days)
 
 
 def sticky_holdings(ticket_rows: Sequence[Row]) -> dict[str, frozenset[str]]:

@@ -35,6 +35,8 @@ from aiff.planning.travel import TravelModel
 # below int64 overflow after PyVRP multiplies time warp by its penalty (PyVRP's own FORBIDDEN, 2**44, stalls
 # the search here).
 FORBIDDEN = 10**10
+NO_LIMIT = 10**6
+"""The load capacity of a team without one (when another team of the instance has a capacity)."""
 
 
 @dataclass
@@ -81,6 +83,10 @@ class Instance:
     profile_masks: list[np.ndarray] = field(default_factory=list)
     overtime_cost: int = 0
     points: list = field(default_factory=list)  # Point per location, break locations at their anchor
+    loaded: bool = False  # some team has a capacity: every client carries a load (1 per visit, 0 per break)
+
+    def load(self, n: int) -> list[int]:
+        return [n] if self.loaded else []
 
     def secs(self, when: datetime) -> int:
         return int((when - self.t0).total_seconds())
@@ -144,6 +150,7 @@ def build(teams: list[Team], visits: list[Visit], travel: TravelModel, now: date
     inst = Instance(t0=t0, slots=[], visits=by_id, visit_loc=visit_loc, clients=[], groups=[], durations=dur,
                     distances=dist, allowed=[], depots=[], vehicle_types=[], locations=[], pyvrp_clients=[])
     inst.overtime_cost = costs.overtime_cost
+    inst.loaded = any(t.capacity is not None for t in active)
     inst.points = points + [active[k].start for k in breaks]
     frozen_ids = _freeze_heads(inst, active, visits)
     _add_later_shifts(inst, active)
@@ -166,7 +173,7 @@ def build(teams: list[Team], visits: list[Visit], travel: TravelModel, now: date
             continue  # the team is busy (frozen visits) or off shift through the whole break window
         slot.break_client = len(inst.clients)
         inst.clients.append(ClientRef(visit=None, on_time=None, team_slot=slot.vehicle_type))
-        inst.pyvrp_clients.append(pyvrp.Client(location=slot.break_loc, service_duration=int(lunch.duration.total_seconds()),
+        inst.pyvrp_clients.append(pyvrp.Client(location=slot.break_loc, delivery=inst.load(0), service_duration=int(lunch.duration.total_seconds()),
                                                tw_early=early, tw_late=late, required=True, name=f"break:{slot.team.id}"))
 
     where = points + [active[k].start for k in breaks]  # coordinates are for plots; the solver uses the matrices
@@ -238,7 +245,7 @@ def _add_visit_clients(inst: Instance, visits: list[Visit], horizon: int, costs:
             inst.groups.append(pyvrp.ClientGroup(list(range(first, first + len(copies))), required=False))
         for tw_late, prize, on_time in copies:
             inst.clients.append(ClientRef(visit=v, on_time=on_time))
-            inst.pyvrp_clients.append(pyvrp.Client(location=loc, service_duration=service, tw_early=early,
+            inst.pyvrp_clients.append(pyvrp.Client(location=loc, delivery=inst.load(1), service_duration=service, tw_early=early,
                                                    tw_late=tw_late, prize=prize, required=False, group=group,
                                                    name=v.ticket_id))
 
@@ -319,4 +326,5 @@ def _add_vehicles(inst: Instance, costs: Costs, hold: dict[str, str]) -> None:
             num_available=1, start_depot=2 * k, end_depot=2 * k + 1, tw_early=slot.avail, start_late=slot.avail,
             tw_late=max(shift_end + overtime, slot.avail), shift_duration=max(shift_end - slot.avail, 0),
             max_overtime=max(min(overtime, shift_end + overtime - slot.avail), 0), unit_overtime_cost=costs.overtime_cost,
-            unit_distance_cost=1, unit_duration_cost=0, profile=masks[key], name=team.id))
+            unit_distance_cost=1, unit_duration_cost=0, profile=masks[key], name=team.id,
+            capacity=inst.load(NO_LIMIT if team.capacity is None else max(team.capacity - len(slot.frozen), 0))))

@@ -35,6 +35,9 @@ class Team:
     # The team's shifts on the following working days of the planning horizon, (start, end) each, from and to
     # `end` (its base). Empty = plan today only. See aiff.planning.horizon.with_horizon.
     later_shifts: tuple[tuple[datetime, datetime], ...] = ()
+    # How many visits the team may hold on a day's route (its frozen head included); None = no limit. The
+    # solver treats it as a vehicle capacity, so work past it goes to other teams rather than being cut after.
+    capacity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ OUTSIDE_TIME_WINDOW = "outside_time_window"
 NO_SHIFT_TIME = "no_shift_time"
 PINNED_TEAM_CANNOT_FIT = "pinned_team_cannot_fit"
 OUTRANKED = "outranked"
+TEAM_AT_CAPACITY = "team_at_capacity"
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,7 @@ def _read_back(inst: Instance, sol: pyvrp.Solution | None, started: float) -> Pl
     served: set[str] = set()
     team_plans = {}
     later: dict[str, list[TeamPlan]] = {}
+    full: set[int] = set()  # slots whose route reached the team's capacity
     for k, slot in enumerate(inst.slots):
         visits = list(slot.frozen)
         served.update(v.ticket_id for v in visits)
@@ -216,11 +217,13 @@ def _read_back(inst: Instance, sol: pyvrp.Solution | None, started: float) -> Pl
         tp = TeamPlan(
             team_id=slot.team.id, visits=tuple(visits), lunch=lunch, depart=inst.at(depart), arrive_end=inst.at(arrive_end),
             travel_minutes=drive_s / 60, travel_km=metres / 1000, overtime_minutes=overtime / 60, day=slot.day)
+        if slot.team.capacity is not None and len(visits) >= slot.team.capacity:
+            full.add(k)
         if slot.day == 0:
             team_plans[slot.team.id] = tp
         else:
             later.setdefault(slot.team.id, []).append(tp)
-    unserved = tuple(unserved_reason(inst, v) for tid, v in inst.visits.items() if tid not in served)
+    unserved = tuple(unserved_reason(inst, v, full) for tid, v in inst.visits.items() if tid not in served)
     return Plan(teams=team_plans, unserved=unserved, cost=_cost(inst, sol),
                 solve_seconds=time.perf_counter() - started, feasible=sol is None or sol.is_feasible(),
                 later={tid: tuple(tps) for tid, tps in later.items()})

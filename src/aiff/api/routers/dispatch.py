@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 
-from aiff.api.commands import publish_and_wait
+from aiff.api.commands import publish_all, publish_and_wait, wait_applied
+from aiff.dispatch.section import decision_section
 from aiff.ids import API_SOURCE
 from aiff.api.deps import ConnDep, CorrelationId, CurrentUser, Dispatcher, ResourcesDep, WaiterDep
 from aiff.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
@@ -74,16 +75,32 @@ async def pin(
     """Publishes TicketPinned: the planner never moves the ticket. With `team_id` (and `sequence`, `plan_date`)
     it is a move: the planner places it on that team at that position at its next re-plan. 409 for a finished
     ticket or a retired, offline or on-leave team. (`POST /tickets/assign` is an immediate pin to a team.)"""
-    await _pinnable(conn, ticket_id)
-    if body.team_id is not None:
-        team = await load_team(conn, body.team_id)
-        if team is None:
-            raise UnknownEntity(f"team {body.team_id} not found")
-        if not team.is_active or team.status in ("offline", "on_leave"):
-            raise RuleViolation(f"team {team.id} is {'retired' if not team.is_active else team.status} and cannot take tickets")
+    ticket = await _pinnable(conn, ticket_id)
     data = {**body.model_dump(exclude_none=True), "ticket_id": ticket_id, "pinned_by": principal.actor}
     event = ticket_event(TicketPinned, data, correlationid=cid, source=API_SOURCE)
-    return await _answer(conn, await publish_and_wait(resources, waiter, [event]), ticket_id, event.id)
+    if body.team_id is None:
+        return await _answer(conn, await publish_and_wait(resources, waiter, [event]), ticket_id, event.id)
+    async with decision_section(conn) as section:
+        await _check_can_take(conn, body.team_id, ticket)
+        metadata = await publish_all(resources, [event])
+        section.published(metadata)
+    return await _answer(conn, await wait_applied(resources, waiter, metadata), ticket_id, event.id)
+
+
+async def _check_can_take(conn: ConnDep, team_id: int, ticket: Any) -> None:
+    """409 unless the team may take the ticket: it exists, works, and has a free slot (a ticket it holds already
+    needs none). Called inside the decision section, so the count is current and nobody takes the slot meanwhile."""
+    team = await load_team(conn, team_id)
+    if team is None:
+        raise UnknownEntity(f"team {team_id} not found")
+    if not team.is_active or team.status in ("offline", "on_leave"):
+        raise RuleViolation(f"team {team.id} is {'retired' if not team.is_active else team.status} and cannot take tickets")
+    if ticket["assigned_team"] != team.id:
+        holding = await conn.fetchval(
+            "SELECT count(*) FROM tickets WHERE assigned_team = $1 AND status IN ('assigned', 'in_progress')", team.id
+        )
+        if holding >= team.capacity:
+            raise RuleViolation(f"team {team.id} is full: {holding} open tickets, capacity {team.capacity}")
 
 
 @router.post("/tickets/{ticket_id}/move", response_model=TicketDetail, summary="Move a ticket to a team and position",
@@ -98,21 +115,14 @@ async def move(
     ticket = await _pinnable(conn, ticket_id)
     if ticket["status"] == "in_progress":
         raise RuleViolation(f"ticket {ticket_id} is in progress: only a visit not yet started can move")
-    team = await load_team(conn, body.team_id)
-    if team is None:
-        raise UnknownEntity(f"team {body.team_id} not found")
-    if not team.is_active or team.status in ("offline", "on_leave"):
-        raise RuleViolation(f"team {team.id} is {'retired' if not team.is_active else team.status} and cannot take tickets")
-    if ticket["assigned_team"] != team.id:
-        holding = await conn.fetchval(
-            "SELECT count(*) FROM tickets WHERE assigned_team = $1 AND status IN ('assigned', 'in_progress')", team.id
-        )
-        if holding >= team.capacity:
-            raise RuleViolation(f"team {team.id} is full: {holding} open tickets, capacity {team.capacity}")
-    data = {"ticket_id": ticket_id, "team_id": team.id, "sequence": body.position, "plan_date": body.plan_date,
+    data = {"ticket_id": ticket_id, "team_id": body.team_id, "sequence": body.position, "plan_date": body.plan_date,
             "moved_by": principal.actor, "reason": body.reason}  # fmt: skip
     event = ticket_event(TicketMoved, {k: v for k, v in data.items() if v is not None}, correlationid=cid, source=API_SOURCE)
-    return await _answer(conn, await publish_and_wait(resources, waiter, [event]), ticket_id, event.id)
+    async with decision_section(conn) as section:
+        await _check_can_take(conn, body.team_id, ticket)
+        metadata = await publish_all(resources, [event])
+        section.published(metadata)
+    return await _answer(conn, await wait_applied(resources, waiter, metadata), ticket_id, event.id)
 
 
 @router.post("/tickets/{ticket_id}/unpin", response_model=TicketDetail, summary="Release a pin",
