@@ -42,6 +42,14 @@ class RuleViolation(PermanentError):
     code = "conflict"
 
 
+class StaleDecision(RuleViolation):
+    """A decision or command of one of AIFF's own components that the world overtook: the ticket changed between the
+    decision and its event (assigned after a cancellation, released after a reassignment). No bad input, so it is
+    recorded in the ticket's history and counted, never dead-lettered (see `projections.fold`)."""
+
+    code = "stale_decision"
+
+
 class DuplicateIdConflict(RuleViolation):
     """An event id that was already applied arrived again with different content (an exact redelivery is no error)."""
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 API_SOURCE = "urn:aiff:api"
 """CloudEvents `source` of the events the HTTP API publishes."""
+OWN_SOURCE_PREFIX = "urn:aiff:"
+"""Sources of AIFF's own components (API, assignment engine, SLA clocks, AI, analytics); any other is upstream."""
 
 UPSTREAM_TICKET_IDS = range(1, 10_000_000_000)
 """Ticket ids upstream publishers may choose: 1 … 9,999,999,999."""
@@ -22,6 +24,11 @@ UPSTREAM_TEAM_IDS = range(1, 1_000_000_000)
 """Team ids upstream publishers may choose: 1 … 999,999,999."""
 API_TEAM_IDS = range(1_000_000_000, 2**31)
 """Team ids the API allocates: 1,000,000,000 … 2,147,483,647 (the `integer` column's maximum)."""
+
+
+def own_source(source: str) -> bool:
+    """Whether one of AIFF's own components published the event (it decided on the read models, not from outside)."""
+    return source.startswith(OWN_SOURCE_PREFIX)
 
 
 def reserved_for_api(kind: str, entity_id: int, source: str) -> str | None:

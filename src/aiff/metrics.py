@@ -26,6 +26,12 @@ PLAN_SOLVE_SECONDS = Histogram(
     ["strategy"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+STALE_DECISIONS = Counter(
+    "aiff_stale_decisions_total",
+    "Decisions and commands of AIFF's own components refused because the ticket changed meanwhile (recorded in its "
+    "history, not dead-lettered), by the consumer that refused or skipped them and the event type",
+    ["consumer", "type"],
+)
 SLA_ALERTS = Counter("aiff_sla_alerts_total", "SLA events published (at risk, breached)", ["kind"])
 WS_CLIENTS = Gauge("aiff_ws_clients", "Websocket clients connected to this API process")
 WS_DROPPED = Counter("aiff_ws_dropped_messages_total", "Live-feed messages dropped for a slow websocket client (it resyncs)")
@@ -46,6 +52,12 @@ def observe_sla(events: Iterable[Any]) -> None:
     for e in events:
         parts = e.type.split(".")
         SLA_ALERTS.labels(parts[2] if len(parts) > 2 else e.type).inc()
+
+
+def observe_stale(consumer: str, refused: Iterable[Any]) -> None:
+    """Records a consumer refused (or skipped) as stale decisions (`projections.projector.Rejected.stale`)."""
+    for r in refused:
+        STALE_DECISIONS.labels(consumer, r.event_type or "unknown").inc()
 
 
 def observe_positions(consumer: str, next_offsets: dict[tuple[str, int], int]) -> None:

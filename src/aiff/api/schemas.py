@@ -494,6 +494,10 @@ class HistoryEntry(BaseModel):
     offset: int
     data: dict[str, Any]
     applied_at: datetime
+    outcome: Literal["applied", "stale"] = Field(
+        "applied", description="stale: a decision of AIFF's own refused because the ticket had changed meanwhile (not applied)"
+    )
+    reason: str | None = Field(None, description="Why a stale decision was refused.")
 
 
 class HealthResponse(BaseModel):

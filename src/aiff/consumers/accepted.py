@@ -1,7 +1,8 @@
 """What the projector accepted: consumers downstream of it act on those events only.
 
 The projector dead-letters events that break the contract or a rule (unknown ticket or team, invalid transition,
-a reused id); an analytics count, an AI enrichment or an engine decision built on such an event would describe
+a reused id), and records in the history, as refused, decisions of AIFF's own that events overtook (outcome
+`stale`); an analytics count, an AI enrichment or an engine decision built on such an event would describe
 a fact the read models never took. So these consumers wait until the projector has passed the batch and keep
 the records whose exact (topic, partition, offset) is in `event_history`: a redelivered copy of an applied
 event is not accepted a second time either. Every other record comes back as Rejected with the reason (these
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from aiff.errors import ContractViolation
+from aiff.errors import ContractViolation, StaleDecision
 from aiff.events.envelope import Envelope
 from aiff.events.registry import decode
 from aiff.projections.engine_queries import wait_for_projector
@@ -50,15 +51,19 @@ async def accepted_of(conn: asyncpg.Connection, decoded: list[tuple[Record, Enve
         needed[(r.topic, r.partition)] = max(needed.get((r.topic, r.partition), -1), r.offset)
     await wait_for_projector(conn, needed)
     rows = await conn.fetch(
-        'SELECT event_id, topic, partition, "offset" FROM event_history WHERE event_id = ANY($1::uuid[])',
+        'SELECT event_id, topic, partition, "offset", outcome FROM event_history WHERE event_id = ANY($1::uuid[])',
         list({e.id for _, e in decoded}),
     )
-    applied_at = {r["event_id"]: (r["topic"], r["partition"], r["offset"]) for r in rows}
+    recorded_at = {r["event_id"]: (r["topic"], r["partition"], r["offset"]) for r in rows}
+    stale = {r["event_id"] for r in rows if r["outcome"] == "stale"}
     events: list[Envelope] = []
     for r, e in decoded:
-        if applied_at.get(e.id) == (r.topic, r.partition, r.offset):
+        here = recorded_at.get(e.id) == (r.topic, r.partition, r.offset)
+        if here and e.id not in stale:
             events.append(e)
+        elif here:
+            rejected.append(Rejected(r, "not applied by the projector: refused as stale (see the ticket's history)", StaleDecision.code, e.type))
         else:
-            why = "a redelivery of an event already applied" if e.id in applied_at else "refused (see the dead letters)"
+            why = "a redelivery of an event already recorded" if e.id in recorded_at else "refused (see the dead letters)"
             rejected.append(Rejected(r, f"not applied by the projector: {why}", NOT_PROJECTED))
     return events, rejected

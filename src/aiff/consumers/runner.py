@@ -25,7 +25,7 @@ from aiff.bootstrap import is_outage, until_available
 from aiff.consumers.dead_letters import send_dead_letters
 from aiff.events.producer import EventPublisher
 from aiff.logs import CORRELATION_HEADER, bind_correlation, correlation_of
-from aiff.metrics import EVENTS_REJECTED, observe_positions
+from aiff.metrics import EVENTS_REJECTED, observe_positions, observe_stale
 from aiff.projections import positions
 from aiff.projections.projector import Record, Rejected
 from aiff.settings import Settings
@@ -371,16 +371,20 @@ class BatchConsumer:
                     raise PositionsLost(behind)
                 todo = [r for r in records if r.offset >= stored.get((r.topic, r.partition), 0)]
                 applied = 0
+                stale: list[Rejected] = []
                 if todo:
                     rejected, applied = await self._handler(conn, todo)
-                    EVENTS_REJECTED.labels(self.config.name).inc(len(rejected))
-                    if rejected and self.config.dead_letter:
-                        await send_dead_letters(self._dead_letters, self.config.name, rejected)
+                    stale = [r for r in rejected if r.stale]  # overtaken, not bad input: counted, never dead-lettered
+                    refused = [r for r in rejected if not r.stale]
+                    EVENTS_REJECTED.labels(self.config.name).inc(len(refused))
+                    if refused and self.config.dead_letter:
+                        await send_dead_letters(self._dead_letters, self.config.name, refused)
                     applied_up_to = next_offsets(todo)
                     await positions.advance(conn, self.config.name, applied_up_to)
         if todo:
             self._next_offsets.update(applied_up_to)
             observe_positions(self.config.name, applied_up_to)
+            observe_stale(self.config.name, stale)
         EVENTS_APPLIED.labels(self.config.name).inc(applied)
         BATCH_SECONDS.labels(self.config.name).observe(time.perf_counter() - started)
         if self._after_commit is not None and todo:

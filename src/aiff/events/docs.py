@@ -16,7 +16,7 @@ from pydantic import Field, TypeAdapter
 from typing_extensions import NotRequired, TypedDict
 
 from aiff import __version__
-from aiff.errors import PermanentError
+from aiff.errors import PermanentError, StaleDecision
 from aiff.events.envelope import CONTENT_TYPE, Envelope
 from aiff.events.registry import EVENT_CLASSES
 from aiff.events.topics import Topics
@@ -52,9 +52,12 @@ def _subclasses(cls: type) -> list[type]:
 
 CONSUMER_CODES = ("unwritable", "consumer_error")
 """Refusals of the consumer itself: the read models cannot store a record, or a consumer fails on it alone."""
+NEVER_DEAD_LETTERED = (StaleDecision,)
+"""Refusals recorded in the ticket's history instead: decisions of AIFF's own that events overtook."""
 ERROR_CODES = sorted(
-    {c.code for c in [PermanentError, *_subclasses(PermanentError)] if c.__module__ == PermanentError.__module__} | set(CONSUMER_CODES)
-)
+    {c.code for c in [PermanentError, *_subclasses(PermanentError)]
+     if c.__module__ == PermanentError.__module__ and not issubclass(c, NEVER_DEAD_LETTERED)} | set(CONSUMER_CODES)
+)  # fmt: skip
 """The contract's refusals (aiff.errors) only: the API's own error classes never reach a dead letter, and whether their
 modules were imported must not change the generated contract."""
 

@@ -3,6 +3,17 @@
 A batch's touched rows are loaded once, every accepted event changes them here, and the writer stores the
 final rows in one set-based statement per table. An event the rules refuse is returned with its reason
 (it goes to the dead-letter topic); the rows stay as they were.
+
+Stale, not bad: a dead letter means bad input, but AIFF's own components decide on the read models and the world
+moves on meanwhile (the engine assigns a ticket a dispatcher has just cancelled, two cancels race). Such an event is
+refused with `StaleDecision` (recorded in the ticket's history as refused, counted, never dead-lettered) when all of:
+- it is well-formed (it decoded) and its ticket, and the team it names, exist;
+- its source is one of AIFF's own (`urn:aiff:...`, `ids.own_source`);
+- the rule that refuses it is a state precondition the ticket has moved past: a lifecycle transition from its
+  current status (assigned, status changed), a release by a team it is no longer assigned to, a pin or move of a
+  visit that has ended or started.
+Anything else keeps its error: unknown entities, ids, numbers, zones, windows, shifts, and every rule an upstream
+source breaks.
 """
 
 from __future__ import annotations
@@ -184,7 +195,7 @@ def _assigned(state: BatchState, event: TicketAssigned) -> None:
     row = _ticket(state, d.ticket_id)
     _team(state, d.team_id)  # only existence: teams are never removed, so the check does not depend on batch order
     if (error := transition_error(row["status"], "assigned")) is not None:
-        raise RuleViolation(error)
+        raise routes.overtaken(event, error)
     _end_active(state, d.ticket_id, "reassigned", event.time)
     assignment = {
         "_new": True,
@@ -218,10 +229,11 @@ def _unassigned(state: BatchState, event: TicketUnassigned) -> None:
     d = event.data
     row = _ticket(state, d.ticket_id)
     if row["status"] != "assigned" or row["assigned_team"] != d.team_id:
-        raise RuleViolation(
+        reason = (
             f"ticket {d.ticket_id} is {row['status']} with team {row['assigned_team']}; "
             f"only an assigned, unstarted ticket can be released by its team"
         )
+        raise routes.overtaken(event, reason) if d.team_id in state.teams else RuleViolation(reason)
     _end_active(state, d.ticket_id, "unassigned", event.time)
     row.update(status="open", assigned_team=None, assigned_to=None, assigned_at=None)
     routes.release_pin(row)
@@ -234,7 +246,7 @@ def _status_changed(state: BatchState, event: TicketStatusChanged) -> None:
     if d.status == "assigned" or d.status == "open":
         raise RuleViolation(f"status {d.status!r} is reached by assignment events, not by a status change")
     if (error := transition_error(row["status"], d.status)) is not None:
-        raise RuleViolation(error)
+        raise routes.overtaken(event, error)
     row["status"] = d.status
     if d.notes:
         row["resolution_notes"] = d.notes

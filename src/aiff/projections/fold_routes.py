@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aiff.errors import RuleViolation, UnknownEntity
+from aiff.errors import RuleViolation, StaleDecision, UnknownEntity
+from aiff.events.envelope import Envelope
 from aiff.events.plans import PlanUpdated, TeamPositionReported
 from aiff.events.tickets import TicketMoved, TicketPinned, TicketUnpinned
+from aiff.ids import own_source
 
 if TYPE_CHECKING:
     from aiff.projections.fold import BatchState
@@ -22,6 +24,12 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 TERMINAL = frozenset({"completed", "closed", "cancelled"})
 VISIT_DETAILS = ("window_start", "window_end", "service_minutes")
+
+
+def overtaken(event: Envelope, reason: str) -> RuleViolation:
+    """The refusal of a state precondition (see `fold`): stale when one of AIFF's own components decided on a state
+    the ticket has since left, a rule violation (dead letter) when an upstream system broke the rule."""
+    return StaleDecision(reason) if own_source(event.source) else RuleViolation(reason)
 
 
 def _known_team(state: BatchState, team_id: int) -> Row:
@@ -66,20 +74,20 @@ def plan_updated(state: BatchState, event: PlanUpdated) -> None:
 
 def ticket_pinned(state: BatchState, event: TicketPinned, ticket: Row) -> None:
     d = event.data
-    if ticket["status"] in TERMINAL:
-        raise RuleViolation(f"ticket {d.ticket_id} is {ticket['status']}: there is no visit left to pin")
     team_id = d.team_id if d.team_id is not None else ticket["assigned_team"]
     if team_id is not None:
         _known_team(state, team_id)
+    if ticket["status"] in TERMINAL:
+        raise overtaken(event, f"ticket {d.ticket_id} is {ticket['status']}: there is no visit left to pin")
     ticket.update(pinned=True, pinned_team=team_id, pinned_sequence=d.sequence, pinned_date=d.plan_date)
 
 
 def ticket_moved(state: BatchState, event: TicketMoved, ticket: Row) -> None:
     """A move is a pin onto that team and position; the planner places the visit there at its next re-plan."""
     d = event.data
-    if ticket["status"] in TERMINAL or ticket["status"] == "in_progress":
-        raise RuleViolation(f"ticket {d.ticket_id} is {ticket['status']}: only a visit not yet started can move")
     _known_team(state, d.team_id)
+    if ticket["status"] in TERMINAL or ticket["status"] == "in_progress":
+        raise overtaken(event, f"ticket {d.ticket_id} is {ticket['status']}: only a visit not yet started can move")
     ticket.update(pinned=True, pinned_team=d.team_id, pinned_sequence=d.sequence, pinned_date=d.plan_date)
 
 

@@ -2,7 +2,9 @@
 
 Whatever a record holds, it is either applied or returned as Rejected with the reason (invariant 4): the
 decoder refuses what breaks the contract, the fold what breaks a rule, and a write the database refuses is
-narrowed down (by halving the batch inside savepoints) to the record that caused it.
+narrowed down (by halving the batch inside savepoints) to the record that caused it. A decision of AIFF's own that
+events overtook (`fold`: StaleDecision) is no bad input: it is recorded in the history as refused (outcome `stale`,
+with the reason) and returned as a stale Rejected, which the runner counts and does not dead-letter.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from typing import Any
 
 import asyncpg
 
-from aiff.errors import ContractViolation, DuplicateIdConflict, PermanentError
+from aiff.errors import ContractViolation, DuplicateIdConflict, PermanentError, StaleDecision
 from aiff.events.envelope import Envelope
 from aiff.events.plans import PlanUpdated, TeamPositionReported
 from aiff.events.registry import decode
 from aiff.events.requests import AutoAssignRequested
 from aiff.events.teams import TeamCreated, ZoneConfigured
-from aiff.events.tickets import TicketAssigned, TicketCreated, TicketMoved, TicketPinned
+from aiff.events.tickets import TicketAssigned, TicketCreated, TicketMoved, TicketPinned, TicketUnassigned
 from aiff.projections import fold, writer
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,13 @@ class Rejected:
     record: Record
     reason: str
     error_code: str
+    event_type: str = ""
+    """The event's type when it decoded (labels the stale-decision metric)."""
+
+    @property
+    def stale(self) -> bool:
+        """Refused as overtaken by events, not as bad input: counted, never dead-lettered."""
+        return self.error_code == StaleDecision.code
 
 
 Decoded = tuple[Record, Envelope]
@@ -118,8 +127,9 @@ async def project_batch(conn: asyncpg.Connection, records: list[Record]) -> tupl
     fresh.sort(key=lambda pair: pair[1].topic_kind != "teams")
     refused, count = await _apply(conn, fresh)
     rejected += refused
-    # A copy within the batch shares its original's fate: nothing more when applied, the same reason when refused.
-    why = {(r.record.topic, r.record.partition, r.record.offset): r for r in rejected}
+    # A copy within the batch shares its original's fate: nothing more when applied or recorded as stale, the same
+    # reason when refused.
+    why = {(r.record.topic, r.record.partition, r.record.offset): r for r in rejected if not r.stale}
     for copy, original in copies:
         if (verdict := why.get((original.topic, original.partition, original.offset))) is not None:
             rejected.append(Rejected(copy, verdict.reason, verdict.error_code))
@@ -156,7 +166,9 @@ async def _fold_and_write(conn: asyncpg.Connection, fresh: list[Decoded]) -> tup
             ticket_ids.add(data.ticket_id)
             if isinstance(event, TicketCreated):
                 numbers.add(data.ticket_number or fold.ticket_number_for(data.ticket_id, event.time))
-            elif isinstance(event, (TicketAssigned, TicketMoved)) or (isinstance(event, TicketPinned) and data.team_id is not None):
+            elif isinstance(event, (TicketAssigned, TicketMoved, TicketUnassigned)) or (
+                isinstance(event, TicketPinned) and data.team_id is not None
+            ):
                 team_ids.add(data.team_id)
         elif event.topic_kind == "teams" and not isinstance(event, ZoneConfigured):
             team_ids.add(data.team_id)
@@ -168,21 +180,29 @@ async def _fold_and_write(conn: asyncpg.Connection, fresh: list[Decoded]) -> tup
 
     rejected: list[Rejected] = []
     history: list[tuple] = []
+    stale: list[tuple] = []
     for record, event in fresh:
         try:
             fold.apply(state, event)
+        except StaleDecision as exc:
+            stale.append((*_history_row(record, event), "stale", exc.message))
+            rejected.append(Rejected(record, exc.message, exc.code, event.type))
+            continue
         except PermanentError as exc:
             rejected.append(Rejected(record, exc.message, exc.code))
             continue
-        entity_type, entity_id = _entity(event)
-        history.append(
-            (
-                event.id, entity_type, entity_id, event.type, event.time, event.source, event.correlationid,
-                record.topic, record.partition, record.offset, (record.value or b"").decode(),
-            )
-        )  # fmt: skip
-    await writer.write_state(conn, state, history)
+        history.append(_history_row(record, event))
+    await writer.write_state(conn, state, history, stale)
     return rejected, len(history)
+
+
+def _history_row(record: Record, event: Envelope) -> tuple:
+    """The event's row of `event_history` (`writer.HISTORY_COLUMNS`)."""
+    entity_type, entity_id = _entity(event)
+    return (
+        event.id, entity_type, entity_id, event.type, event.time, event.source, event.correlationid,
+        record.topic, record.partition, record.offset, (record.value or b"").decode(),
+    )  # fmt: skip
 
 
 __all__ = ["Record", "Rejected", "project_batch", "TeamCreated"]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -253,6 +254,10 @@ event_history = Table(
     Column("offset", BigInteger, nullable=False),
     Column("event", JSON, nullable=False),  # json, not jsonb: stored as sent, ~25% cheaper to write
     Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # 'stale': refused as overtaken by events (a decision of AIFF's own; see projections.fold), with the reason.
+    Column("outcome", String(10), nullable=False, server_default=text("'applied'")),
+    Column("reason", Text),
+    CheckConstraint("outcome IN ('applied', 'stale')", name="ck_event_history_outcome"),
     Index("idx_event_history_entity", "entity_type", "entity_id", "time"),
 )
 

@@ -41,6 +41,8 @@ HOUR = timedelta(hours=1)
 SETTLE = timedelta(minutes=1)
 """Snapshots cover instants at least this far in the past (events of the last moments may still be in flight)."""
 _ORDER = "ORDER BY time, (entity_type <> 'team'), topic, partition, \"offset\""
+_APPLIED = "outcome = 'applied'"
+"""Events refused as stale are in the history too (recorded, not applied); the board folds the applied ones."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -142,7 +144,7 @@ async def state_at(conn: asyncpg.Connection, at: datetime) -> BatchState:
     """
     row = await conn.fetchrow("SELECT at, state FROM board_snapshots WHERE at <= $1 ORDER BY at DESC LIMIT 1", at)
     since = row["at"] if row is not None else _EPOCH - HOUR
-    rows = await conn.fetch(f"SELECT event FROM event_history WHERE time > $1 AND time <= $2 {_ORDER}", since, at)
+    rows = await conn.fetch(f"SELECT event FROM event_history WHERE time > $1 AND time <= $2 AND {_APPLIED} {_ORDER}", since, at)
     return await asyncio.to_thread(_board, row["state"] if row is not None else None, [r["event"] for r in rows])
 
 
@@ -198,7 +200,7 @@ async def _take(conn: asyncpg.Connection, horizon: datetime, min_events: int, ev
     start = since or _EPOCH - HOUR
     stored = pending = 0
     mark: datetime | None = None
-    cursor = conn.cursor(f"SELECT time, event FROM event_history WHERE time > $1 AND time <= $2 {_ORDER}", start, horizon, prefetch=5000)
+    cursor = conn.cursor(f"SELECT time, event FROM event_history WHERE time > $1 AND time <= $2 AND {_APPLIED} {_ORDER}", start, horizon, prefetch=5000)
     batch: list[str] = []
     async for r in cursor:
         t = r["time"]

@@ -41,6 +41,8 @@ HISTORY_COLUMNS = (
     "event_id", "entity_type", "entity_id", "type", "time", "source", "correlation_id", "topic", "partition",
     "offset", "event",
 )  # fmt: skip
+REFUSED_COLUMNS = (*HISTORY_COLUMNS, "outcome", "reason")
+"""A history row of an event refused as stale: recorded (it happened, and a redelivery must find it), not applied."""
 
 _TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS tmp_tickets (LIKE tickets) ON COMMIT DELETE ROWS;
@@ -142,10 +144,13 @@ def _records(rows: Iterable[Row], columns: Sequence[str], json_columns: frozense
     return out
 
 
-async def write_state(conn: asyncpg.Connection, state: BatchState, history: list[tuple]) -> None:
-    """Store the batch's final rows and its history (inside the caller's transaction)."""
+async def write_state(conn: asyncpg.Connection, state: BatchState, history: list[tuple], refused: Sequence[tuple] = ()) -> None:
+    """Store the batch's final rows and its history (inside the caller's transaction); `refused`: rows of
+    REFUSED_COLUMNS for the events refused as stale."""
     if history:
         await conn.copy_records_to_table("event_history", records=history, columns=HISTORY_COLUMNS)
+    if refused:
+        await conn.copy_records_to_table("event_history", records=list(refused), columns=REFUSED_COLUMNS)
     if state.deleted_tickets:
         await conn.execute("DELETE FROM tickets WHERE id = ANY($1::bigint[])", list(state.deleted_tickets))
     if state.dirty_tickets:

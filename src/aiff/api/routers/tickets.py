@@ -335,7 +335,7 @@ def _malaysia_today() -> date:
 
 @router.get("/{ticket_id}/history", response_model=list[HistoryEntry], summary="Audit trail of the ticket", responses=NOT_FOUND)
 async def history(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep) -> list[HistoryEntry]:
-    """Every event applied to the ticket, in order (kept after deletion)."""
+    """Every event applied to the ticket, in order (kept after deletion), and the decisions refused as stale."""
     row = await _ticket_row(conn, ticket_id)
     if row is not None:
         _check_visible(principal, row)
@@ -356,7 +356,7 @@ async def history(ticket_id: TicketIdPath, principal: CurrentUser, conn: ConnDep
             HistoryEntry(
                 event_id=str(r["event_id"]), type=r["type"], time=r["time"], source=r["source"],
                 correlation_id=r["correlation_id"], topic=r["topic"], partition=r["partition"], offset=r["offset"],
-                data=event.get("data") or {}, applied_at=r["applied_at"],
+                data=event.get("data") or {}, applied_at=r["applied_at"], outcome=r["outcome"], reason=r["reason"],
             )
         )  # fmt: skip
     return out
