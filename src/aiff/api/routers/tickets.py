@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -405,7 +407,20 @@ async def create_ticket(
     return await _answer(conn, applied, ticket_id, event.id)
 
 
+@asynccontextmanager
+async def _lifecycle_turn(conn: asyncpg.Connection, ticket_id: int) -> AsyncIterator[None]:
+    """One status command per ticket at a time (across API instances), from reading its status until its event is
+    applied or the wait times out: a second cancel racing the first reads `cancelled` and gets 409, instead of
+    publishing a change the projector would have to refuse. (One that slips past a timed-out wait is refused by the
+    projector as stale, never dead-lettered.)"""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('aiff.ticket.lifecycle:' || $1::bigint, 0))", ticket_id)
+        yield
+
+
 def _status_event(current: str, change: StatusChange, principal: Principal, ticket_id: int, cid: str | None):
+    if current == change.status:
+        raise RuleViolation(f"ticket {ticket_id} is already {current}")
     if (error := transition_error(current, change.status)) is not None:
         raise RuleViolation(error)
     if change.customer_rating is not None and change.status != "completed":
@@ -427,26 +442,27 @@ async def update_ticket(
     waiter: WaiterDep, cid: CorrelationId,
 ) -> Any:  # fmt: skip
     """Publishes TicketUpdated for changed fields; a `status` follows the lifecycle (409 when it cannot)."""
-    row = await _visible_ticket(conn, principal, ticket_id)
-    events = []
-    changes = body.model_dump(exclude_none=True, exclude={"status", "notes", "customer_rating"})
-    start, end = changes.get("window_start", row["window_start"]), changes.get("window_end", row["window_end"])
-    if start is not None and end is not None and end <= start:
-        raise ContractViolation(f"window_end {end.isoformat()} must be after window_start {start.isoformat()}")
-    if changes:
-        events.append(
-            ticket_event(TicketUpdated, {"ticket_id": ticket_id, **changes, "updated_by": principal.actor}, correlationid=cid, source=API_SOURCE)
-        )
-    if body.status is not None and body.status != row["status"]:
-        if body.status in ("assigned", "open"):
-            raise RuleViolation(f"status {body.status!r} is reached by assignment; use POST /tickets/assign")
-        change = StatusChange(status=body.status, notes=body.notes, customer_rating=body.customer_rating)  # type: ignore[arg-type]
-        events.append(_status_event(row["status"], change, principal, ticket_id, cid))
-    elif body.notes is not None or body.customer_rating is not None:
-        raise ContractViolation("notes and customer_rating go with a status change")
-    if not events:
-        return await _answer(conn, True, ticket_id, uuid.uuid4())
-    applied = await publish_and_wait(resources, waiter, events)
+    async with _lifecycle_turn(conn, ticket_id):
+        row = await _visible_ticket(conn, principal, ticket_id)
+        events = []
+        changes = body.model_dump(exclude_none=True, exclude={"status", "notes", "customer_rating"})
+        start, end = changes.get("window_start", row["window_start"]), changes.get("window_end", row["window_end"])
+        if start is not None and end is not None and end <= start:
+            raise ContractViolation(f"window_end {end.isoformat()} must be after window_start {start.isoformat()}")
+        if changes:
+            events.append(
+                ticket_event(TicketUpdated, {"ticket_id": ticket_id, **changes, "updated_by": principal.actor}, correlationid=cid, source=API_SOURCE)
+            )
+        if body.status is not None and body.status != row["status"]:
+            if body.status in ("assigned", "open"):
+                raise RuleViolation(f"status {body.status!r} is reached by assignment; use POST /tickets/assign")
+            change = StatusChange(status=body.status, notes=body.notes, customer_rating=body.customer_rating)  # type: ignore[arg-type]
+            events.append(_status_event(row["status"], change, principal, ticket_id, cid))
+        elif body.notes is not None or body.customer_rating is not None:
+            raise ContractViolation("notes and customer_rating go with a status change")
+        if not events:
+            return await _answer(conn, True, ticket_id, uuid.uuid4())
+        applied = await publish_and_wait(resources, waiter, events)
     return await _answer(conn, applied, ticket_id, events[-1].id)
 
 
@@ -459,11 +475,12 @@ async def change_status(
     """Dispatchers and admins: any lifecycle step. Field users: in_progress/completed on their team's tickets."""
     if principal.role not in ("admin", "dispatcher", "field"):
         raise HTTPException(403, f"role {principal.role!r} may not change ticket status")
-    row = await _visible_ticket(conn, principal, ticket_id)
-    if principal.role == "field" and body.status not in FIELD_STATUSES:
-        raise HTTPException(403, "field users may set only in_progress or completed")
-    event = _status_event(row["status"], body, principal, ticket_id, cid)
-    applied = await publish_and_wait(resources, waiter, [event])
+    async with _lifecycle_turn(conn, ticket_id):
+        row = await _visible_ticket(conn, principal, ticket_id)
+        if principal.role == "field" and body.status not in FIELD_STATUSES:
+            raise HTTPException(403, "field users may set only in_progress or completed")
+        event = _status_event(row["status"], body, principal, ticket_id, cid)
+        applied = await publish_and_wait(resources, waiter, [event])
     return await _answer(conn, applied, ticket_id, event.id)
 
 
@@ -472,9 +489,11 @@ async def delete_ticket(
     ticket_id: TicketIdPath, principal: Dispatcher, conn: ConnDep, resources: ResourcesDep, waiter: WaiterDep, cid: CorrelationId
 ) -> Response:
     """Publishes TicketDeleted: the ticket leaves the read models; its history stays."""
-    await _visible_ticket(conn, principal, ticket_id)
-    event = ticket_event(TicketDeleted, {"ticket_id": ticket_id, "deleted_by": principal.actor}, correlationid=cid, source=API_SOURCE)
-    if not await publish_and_wait(resources, waiter, [event]):
+    async with _lifecycle_turn(conn, ticket_id):
+        await _visible_ticket(conn, principal, ticket_id)
+        event = ticket_event(TicketDeleted, {"ticket_id": ticket_id, "deleted_by": principal.actor}, correlationid=cid, source=API_SOURCE)
+        applied = await publish_and_wait(resources, waiter, [event])
+    if not applied:
         return _accepted(ticket_id, event.id)
     return Response(status_code=204)
 
