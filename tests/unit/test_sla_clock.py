@@ -46,7 +46,8 @@ def test_unplanned_is_at_risk_only_within_the_horizon():
     assert types(decide(t, None, NOW, HORIZON)) == []
     d = decide(t, None, DUE - timedelta(minutes=30), HORIZON)
     assert types(d) == ["aiff.ticket.sla_at_risk.v1"]
-    assert d.events[0].data.reason == "unplanned_near_due" and d.events[0].data.minutes_late_expected == -30.0
+    # expected_at is when the due time came within the horizon (an hour before it), not when the clock looked
+    assert d.events[0].data.reason == "unplanned_near_due" and d.events[0].data.minutes_late_expected == -60.0
 
 
 def test_breached_once_when_the_due_time_passes():

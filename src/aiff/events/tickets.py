@@ -145,7 +145,7 @@ SlaRiskReason = Literal["planned_late", "unplanned_near_due"]
 class TicketSlaAtRiskData(Payload):
     ticket_id: TicketId = Field(description="Ticket whose SLA due time is expected to be missed.")
     due_date: Time = Field(description="The SLA due time at risk (a changed due date is a new SLA).")
-    expected_at: Time = Field(description="When the work is expected to end: the plan's ETA plus service (planned_end); now when unplanned.")
+    expected_at: Time = Field(description="When the work is expected to end: the plan's ETA plus service (planned_end); when unplanned, the instant the due time came within the risk horizon (not before the ticket was created).")
     minutes_late_expected: float = Field(description="expected_at minus due_date in minutes; negative when unplanned and the due time is near.")
     reason: SlaRiskReason = Field(description="planned_late: the plan ends the visit after the due time; unplanned_near_due: no plan and the due time is within the horizon.")
 

@@ -3,6 +3,11 @@
 A clock is one ticket's SLA: its due date, whether it is open (the ticket is open, assigned, in progress or
 reopened), and the ids of the at-risk and breach events already published for that due date. A changed due date
 is a new SLA (fresh flags); the stored flags make each event at most once per ticket and due date.
+
+An event's content (`time` included) comes from the inputs only (due date, plan, creation, status, horizon), never
+from the wall clock, and its id from the content: a publish retried or redone after a restart, whose clock row was
+never committed, carries the same event when nothing changed (the projector ignores the copy) and another id when
+the inputs did (never the same id with other content, which the projector would dead-letter).
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class TicketView:
     status: str
     due_date: datetime | None
     planned_end: datetime | None = None
+    created_at: datetime | None = None
+    planned_at: datetime | None = None
+    """When the plan holding the visit was made (its event time)."""
 
 
 @dataclass(frozen=True)
@@ -48,9 +56,18 @@ class Decision:
     events: tuple = ()
 
 
-def event_id(kind: str, ticket_id: int, due_date: datetime) -> uuid.UUID:
-    """Deterministic: a retried publish carries the same id, so the projector applies it once."""
-    return uuid.uuid5(SLA_NAMESPACE, f"{kind}:{ticket_id}:{due_date.isoformat()}")
+def event_id(kind: str, ticket_id: int, due_date: datetime, *content: object) -> uuid.UUID:
+    """Deterministic: a retried publish of the same content carries the same id, so the projector applies it once;
+    other content (the inputs changed before the first publish was recorded) gets another id."""
+    detail = "".join(f":{c.isoformat() if isinstance(c, datetime) else c}" for c in content)
+    return uuid.uuid5(SLA_NAMESPACE, f"{kind}:{ticket_id}:{due_date.isoformat()}{detail}")
+
+
+def risk_onset(ticket: TicketView, due: datetime, horizon: timedelta) -> datetime:
+    """When an unplanned ticket's due time came within the horizon (not before the ticket existed): the at-risk
+    event's time, from the inputs rather than from when the clock happened to look."""
+    onset = due - horizon
+    return max(onset, ticket.created_at) if ticket.created_at is not None else onset
 
 
 def decide(ticket: TicketView | None, clock: Clock | None, now: datetime, horizon: timedelta) -> Decision:
@@ -75,7 +92,7 @@ def decide(ticket: TicketView | None, clock: Clock | None, now: datetime, horizo
         breach = ticket_event(
             TicketSlaBreached,
             {"ticket_id": ticket.ticket_id, "due_date": due, "breached_at": due, "status_at_breach": ticket.status},
-            id=event_id("breached", ticket.ticket_id, due), time=due, source=SOURCE,
+            id=event_id("breached", ticket.ticket_id, due, ticket.status), time=due, source=SOURCE,
         )  # fmt: skip
         return Decision(replace(clock, breached_event_id=breach.id, breached_at=due), (breach,))
     if clock.at_risk_event_id is not None or clock.breached_event_id is not None:
@@ -84,14 +101,16 @@ def decide(ticket: TicketView | None, clock: Clock | None, now: datetime, horizo
         if ticket.planned_end <= due:
             return Decision(clock)
         expected, reason = ticket.planned_end, "planned_late"
+        at = ticket.planned_at or risk_onset(ticket, due, horizon)
     elif due - now <= horizon:
-        expected, reason = now, "unplanned_near_due"
+        at = expected = risk_onset(ticket, due, horizon)
+        reason = "unplanned_near_due"
     else:
         return Decision(clock)
     risk = ticket_event(
         TicketSlaAtRisk,
         {"ticket_id": ticket.ticket_id, "due_date": due, "expected_at": expected,
          "minutes_late_expected": round((expected - due).total_seconds() / 60, 1), "reason": reason},
-        id=event_id("at_risk", ticket.ticket_id, due), time=now, source=SOURCE,
+        id=event_id("at_risk", ticket.ticket_id, due, reason, expected, at), time=at, source=SOURCE,
     )  # fmt: skip
     return Decision(replace(clock, at_risk_event_id=risk.id, at_risk_at=now), (risk,))

@@ -20,10 +20,11 @@ LOCK_KEY = zlib.crc32(b"aiff.sla_clocks")
 MAX_DUE_PER_TICK = 5000
 
 _TICKETS_SQL = """
-SELECT t.id, t.status, t.due_date,
-       (SELECT v.planned_end FROM plan_visits v JOIN plans p USING (team_id, plan_date)
-         WHERE v.ticket_id = t.id ORDER BY p.updated_at DESC, v.plan_date DESC LIMIT 1) AS planned_end
-  FROM tickets t WHERE t.id = ANY($1::bigint[])"""
+SELECT t.id, t.status, t.due_date, t.created_at, pv.planned_end, pv.planned_at
+  FROM tickets t
+  LEFT JOIN LATERAL (SELECT v.planned_end, p.updated_at AS planned_at FROM plan_visits v JOIN plans p USING (team_id, plan_date)
+                      WHERE v.ticket_id = t.id ORDER BY p.updated_at DESC, v.plan_date DESC LIMIT 1) pv ON true
+ WHERE t.id = ANY($1::bigint[])"""
 
 _UPSERT_SQL = """
 INSERT INTO sla_clocks (ticket_id, due_date, open, at_risk_event_id, at_risk_at, breached_event_id, breached_at)
@@ -41,7 +42,8 @@ async def lock(conn: asyncpg.Connection) -> None:
 async def load(conn: asyncpg.Connection, ticket_ids: Iterable[int]) -> tuple[dict[int, TicketView], dict[int, Clock]]:
     ids = list(ticket_ids)
     tickets = {
-        r["id"]: TicketView(r["id"], r["status"], r["due_date"], r["planned_end"]) for r in await conn.fetch(_TICKETS_SQL, ids)
+        r["id"]: TicketView(r["id"], r["status"], r["due_date"], r["planned_end"], r["created_at"], r["planned_at"])
+        for r in await conn.fetch(_TICKETS_SQL, ids)
     }
     clocks = {
         r["ticket_id"]: Clock(**dict(r)) for r in await conn.fetch("SELECT * FROM sla_clocks WHERE ticket_id = ANY($1::bigint[])", ids)
