@@ -100,3 +100,21 @@ def test_no_plan_leaves_a_team_holding_more_than_its_capacity(capacities, states
         assert after[team["id"]] + extra[str(team["id"])] <= limit, (team, after, out.assigned)
         if after[team["id"]] + extra[str(team["id"])] > team["capacity"]:
             assert not [a for a in out.assigned if a["team_id"] == team["id"]]  # over only by what it cannot release
+
+
+def test_a_team_day_drifting_by_minutes_is_no_news_a_new_order_or_a_big_shift_is() -> None:
+    from datetime import timedelta
+
+    from aiff.dispatch.publish import ETA_TOLERANCE, same_day, signature
+
+    t = TUESDAY_9AM
+    stored = signature([(1, t, t), (2, t + timedelta(hours=1), t + timedelta(hours=1))], None)
+    drift = signature([(1, t + timedelta(minutes=3), t + timedelta(minutes=3)), (2, t + timedelta(minutes=63), t + timedelta(minutes=63))], None)
+    assert same_day(stored, drift)
+    later = signature([(1, t + ETA_TOLERANCE + timedelta(minutes=1), t + ETA_TOLERANCE + timedelta(minutes=1)),
+                       (2, t + timedelta(hours=1), t + timedelta(hours=1))], None)  # fmt: skip
+    assert not same_day(stored, later)
+    swapped = signature([(2, t, t), (1, t + timedelta(hours=1), t + timedelta(hours=1))], None)
+    assert not same_day(stored, swapped)
+    assert not same_day(stored, signature([(1, t, t)], None))
+    assert not same_day(stored, signature([(1, t, t), (2, t + timedelta(hours=1), t + timedelta(hours=1))], t))

@@ -214,7 +214,7 @@ def test_a_ticket_that_does_not_fit_today_is_planned_on_a_later_day_unassigned_b
     assert all(v.eta.astimezone(MALAYSIA).date() == date(2026, 12, 7) for v in monday.values())
     stale = (1, date(2026, 12, 8))  # a stored later day this plan no longer uses
     holding = {1: Holding(1, "assigned"), 2: Holding(1, "assigned")}
-    out = changes(result, stored={stale: Stored(2, ((3, "x", "x"), None))}, holding=holding, cleared={}, travel=TRAVEL, cause="test")
+    out = changes(result, stored={stale: Stored(2, ((3, TUESDAY_9AM, TUESDAY_9AM), None))}, holding=holding, cleared={}, travel=TRAVEL, cause="test")
     by_day = {(p["team_id"], p["plan_date"]): [v["ticket_id"] for v in p["visits"]] for p in out.plans}
     assert by_day[(1, date(2026, 12, 5))] == [1] and sorted(by_day[(1, date(2026, 12, 7))]) == [2, 3]
     assert by_day[stale] == []  # Tuesday is still in the horizon: re-published empty (the visit moved to Monday)

@@ -28,6 +28,7 @@ from aiff.consumers.accepted import accepted_of, decode_batch
 from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
 from aiff.consumers.timer import every
 from aiff.dispatch import section
+from aiff.dispatch.publish import PLANNED_LATER
 from aiff.dispatch import store as route_store
 from aiff.dispatch.routes import RouteSettings
 from aiff.dispatch.routes import replan as route_replan
@@ -176,7 +177,8 @@ class AssignmentEngine:
         return out
 
     async def _publish(self, conn: asyncpg.Connection, out: list) -> int:
-        fresh = await q.changed_deferrals(conn, {d.ticket_id: d.reason for d in out if isinstance(d, _Deferral)})
+        await q.forget_deferrals(conn, [e.data.ticket_id for e in out if isinstance(e, TicketAssigned)])
+        fresh = await q.changed_deferrals(conn, {d.ticket_id: d.key for d in out if isinstance(d, _Deferral)})
         out = [self._deferred(d) if isinstance(d, _Deferral) else d for d in out if not isinstance(d, _Deferral) or d.ticket_id in fresh]
         if not out:
             return 0
@@ -273,6 +275,15 @@ class _Deferral:
     reason: str
     cause: Envelope | None
     code: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What makes a deferral news: its code, and for a ticket planned on a later day its team and day (both in
+        that reason); the wording of a detail (how many teams were tried) is not (routes strategy). The baseline
+        strategies have no code: their reason."""
+        if self.code is None or self.code == PLANNED_LATER:
+            return self.reason
+        return self.code
 
 
 def _release(team: TeamSpec, n: int) -> TeamSpec:

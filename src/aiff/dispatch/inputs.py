@@ -146,9 +146,11 @@ def visit_of(row: Row, now: datetime, pinned_team: str | None = None, pinned_seq
 
 
 def build_inputs(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Plan | None, now: datetime,
-                 freeze: timedelta, keep_teams: bool = False, horizon_days: int = 1) -> Inputs:
+                 freeze: timedelta, keep_teams: bool = False, horizon_days: int = 1, keep: Mapping[str, str] | None = None) -> Inputs:
     """Teams and visits for one planner call; `keep_teams` pins every assigned, unstarted visit to its current
-    team (the no-churn alternative a re-plan is compared with); `horizon_days`: today and the next working days."""
+    team, and every ticket in `keep` (ticket -> team: those planned on a later day) to its planned team (the
+    no-churn alternative a re-plan is compared with); `horizon_days`: today and the next working days."""
+    keep = keep or {}
     days = [d for d in (team_day(r, now, days=horizon_days) for r in team_rows) if d is not None]
     working = {d.team.id for d in days}
     plan_date = {d.team.id: d.plan_date for d in days}
@@ -191,6 +193,8 @@ def build_inputs(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous:
             fixed[tid] = "pinned"
         elif team is None and keep_teams and r["status"] == "assigned" and str(r.get("assigned_team")) in working:
             team = str(r["assigned_team"])
+        elif team is None and keep_teams and r["status"] in ("open", "reopened") and keep.get(tid) in working:
+            team = keep[tid]
         visits.append(visit_of(r, now, team, seq))
     return Inputs(days, visits, fixed)
 

@@ -13,7 +13,7 @@ re-plan that finds it on the team's current day (normally the first one after th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from aiff.dispatch.explain import Explainer, bounded
@@ -50,13 +50,23 @@ class Changes:
     deferred: dict[int, tuple[str, str]] = field(default_factory=dict)  # ticket -> (reason, code)
 
 
-def _minute(t: datetime) -> str:
-    return t.isoformat(timespec="minutes")
+ETA_TOLERANCE = timedelta(minutes=10)
+"""A team-day whose visits keep their order is re-announced only when a time moved by more than this: the
+minutes `now` advances between re-plans (a team not yet departed starts 'now') are no news to a customer."""
 
 
 def signature(visits: list[tuple[int, datetime, datetime]], break_start: datetime | None) -> tuple:
-    """(ticket, eta, start) per visit in order, and the break, to the minute: what makes a day 'changed'."""
-    return tuple((t, _minute(e), _minute(s)) for t, e, s in visits) + ((None if break_start is None else _minute(break_start)),)
+    """(ticket, eta, start) per visit in order, and the break: what a team-day is judged by."""
+    return tuple((t, e, s) for t, e, s in visits) + (break_start,)
+
+
+def same_day(old: tuple, new: tuple, tolerance: timedelta = ETA_TOLERANCE) -> bool:
+    """The same visits in the same order, every time (and the break) within `tolerance` of the stored one."""
+    if len(old) != len(new) or [v[0] for v in old[:-1]] != [v[0] for v in new[:-1]]:
+        return False
+    if (old[-1] is None) != (new[-1] is None) or (old[-1] is not None and abs(old[-1] - new[-1]) > tolerance):
+        return False
+    return all(abs(a[1] - b[1]) <= tolerance and abs(a[2] - b[2]) <= tolerance for a, b in zip(old[:-1], new[:-1]))
 
 
 def changes(result: Replan, *, stored: Mapping[tuple[int, date], Stored], holding: Mapping[int, Holding],
@@ -86,7 +96,7 @@ def changes(result: Replan, *, stored: Mapping[tuple[int, date], Stored], holdin
                 _planned_later(out, data["visits"], team_id, plan_date, holding)
             old = stored.get(key)
             sig = signature([(v["ticket_id"], v["eta"], v["planned_start"]) for v in data["visits"]], data.get("break_start"))
-            if old is not None and old.signature == sig:
+            if old is not None and same_day(old.signature, sig):
                 continue
             if old is None and not data["visits"]:
                 continue

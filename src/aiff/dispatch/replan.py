@@ -48,11 +48,13 @@ def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: 
         return Replan(free_in, plan([], free_in.visits, travel=travel, now=now), False, None)
     free = _cap(free_in, compact(plan([d.team for d in free_in.teams], free_in.visits, travel=travel, now=now,
                                       seconds=seconds, previous=previous, costs=COSTS), free_in, now))
-    changed = [t for t, team in current.items() if free.team_of(t) not in (None, team)]
+    later = _planned_later(previous, ticket_rows)
+    changed = [t for t, team in (current | later).items() if free.team_of(t) not in (None, team)]
+    changed += [t for t, day in _days(previous, later).items() if (v := free.visit(t)) is not None and v.day != day]
     if not changed:
         return Replan(free_in, free, False, None)
     keep_in = _with_capacity(build_inputs(team_rows, ticket_rows, previous, now, freeze, keep_teams=True,
-                                          horizon_days=horizon_days), sticky, held_elsewhere)
+                                          horizon_days=horizon_days, keep=later), sticky, held_elsewhere)
     keep = _cap(keep_in, compact(plan([d.team for d in keep_in.teams], keep_in.visits, travel=travel, now=now,
                                       seconds=seconds, previous=previous, costs=COSTS), keep_in, now))
     # both priced after the capacity cut: keeping visits a team may no longer hold costs what leaving them out costs
@@ -81,6 +83,22 @@ def objective(result: Plan, inputs: Inputs, costs: Costs | None = None) -> float
         if v is not None:
             total += costs.serve(v.priority) + (costs.bonus(v.priority) if v.due is not None else 0)
     return total
+
+
+def _planned_later(previous: Plan | None, ticket_rows: Sequence[Row]) -> dict[str, str]:
+    """Open tickets the stored plan put on a later day: ticket -> team. A customer told a team and a day keeps
+    them unless a move is worth more than the churn threshold, as an assigned visit does."""
+    if previous is None:
+        return {}
+    waiting = {str(r["id"]) for r in ticket_rows if r["status"] in ("open", "reopened")}
+    return {v.ticket_id: team for team, tps in previous.later.items() for tp in tps for v in tp.visits if v.ticket_id in waiting}
+
+
+def _days(previous: Plan | None, later: Mapping[str, str]) -> dict[str, int]:
+    """The horizon day each planned-later ticket is on in the stored plan."""
+    if previous is None:
+        return {}
+    return {v.ticket_id: tp.day for tps in previous.later.values() for tp in tps for v in tp.visits if v.ticket_id in later}
 
 
 def _with_capacity(inputs: Inputs, sticky: Mapping[str, frozenset[str]], held_elsewhere: Mapping[str, int]) -> Inputs:

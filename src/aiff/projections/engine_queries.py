@@ -125,8 +125,15 @@ async def record_outbox(conn: asyncpg.Connection, offsets: dict[tuple[str, int],
         )
 
 
+async def forget_deferrals(conn: asyncpg.Connection, ticket_ids: list[int]) -> None:
+    """An assigned ticket's last deferral is history: if it waits again, that is news."""
+    if ticket_ids:
+        await conn.execute("DELETE FROM engine_deferrals WHERE ticket_id = ANY($1::bigint[])", ticket_ids)
+
+
 async def changed_deferrals(conn: asyncpg.Connection, reasons: dict[int, str]) -> dict[int, str]:
-    """The deferrals whose reason is new for the ticket (so a waiting ticket is not re-announced every batch)."""
+    """The deferrals whose key (`reason` column: what makes one news, see the engine's `_Deferral.key`) is new for
+    the ticket, so a waiting ticket is not re-announced every batch."""
     if not reasons:
         return {}
     rows = await conn.fetch("SELECT ticket_id, reason FROM engine_deferrals WHERE ticket_id = ANY($1::bigint[])", list(reasons))

@@ -17,7 +17,8 @@ from sqlalchemy import desc, func, select
 
 from aiff.ids import API_SOURCE
 from aiff.api.asof import AsOf, board_as_of, on_board
-from aiff.api.commands import publish, publish_and_wait
+from aiff.api.commands import publish, publish_all, publish_and_wait, wait_applied
+from aiff.dispatch.section import decision_section
 from aiff.api.deps import ConnDep, CorrelationId, CurrentUser, Dispatcher, ResourcesDep, WaiterDep
 from aiff.api.errors import CONFLICT, ERROR_RESPONSES, NOT_FOUND
 from aiff.api.routers.teams import load_team
@@ -515,9 +516,9 @@ async def assign(
         raise RuleViolation(error)
     if ticket["status"] == "assigned" and ticket["assigned_team"] == body.team_id:
         raise RuleViolation(f"ticket {body.ticket_id} is already assigned to team {body.team_id}")
-    # One team's capacity check and publication at a time (across API instances).
-    await conn.execute("SELECT pg_advisory_lock(hashtext('aiff.team.capacity'), $1)", body.team_id)
-    try:
+    # The capacity check and the publication inside the decision section: no engine re-plan, other API instance
+    # or dispatcher command decides on this team's capacity meanwhile (invariant 3).
+    async with decision_section(conn) as section:
         team = await load_team(conn, body.team_id)
         if team is None:
             raise UnknownEntity(f"team {body.team_id} not found")
@@ -549,9 +550,9 @@ async def assign(
         )  # fmt: skip
         pin = ticket_event(TicketPinned, {"ticket_id": body.ticket_id, "team_id": team.id, "pinned_by": principal.actor,
                                           "reason": body.reason or "manual assignment"}, correlationid=cid, source=API_SOURCE)  # fmt: skip
-        applied = await publish_and_wait(resources, waiter, [event, pin])
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock(hashtext('aiff.team.capacity'), $1)", body.team_id)
+        metadata = await publish_all(resources, [event, pin])
+        section.published(metadata)
+    applied = await wait_applied(resources, waiter, metadata)
     if not applied:
         accepted = Accepted(location=f"/tickets/{body.ticket_id}", event_id=str(event.id))
         return JSONResponse(
