@@ -15,7 +15,8 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -56,9 +57,12 @@ log = logging.getLogger(__name__)
 class AssignmentEngine:
     """The batch handler of the assignment consumer."""
 
-    def __init__(self, settings: Settings, publisher: EventPublisher) -> None:
+    def __init__(self, settings: Settings, publisher: EventPublisher, clock: Callable[[], datetime] = q.now_utc) -> None:
         self.settings = settings
         self.publisher = publisher
+        self.clock = clock
+        """The engine's "now": the wall clock live, the simulated clock in a simulation through Kafka (so a replay
+        of the same events under the same clock gives the same decisions)."""
         self.live_window = timedelta(seconds=settings.assignment_live_window_s)
         self._revised_at = float("-inf")
         self.routes = settings.assignment_strategy == "routes"
@@ -71,7 +75,7 @@ class AssignmentEngine:
 
     async def handle(self, conn: asyncpg.Connection, records: list[Record]) -> tuple[list[Rejected], int]:
         decoded, rejected = decode_batch(records)  # the projector dead-letters what does not decode
-        now = q.now_utc()
+        now = self.clock()
         if not collect([e for _, e in decoded], now, self.live_window, self.routes).any:
             return rejected, 0
         await self._lock_and_catch_up(conn, records)
@@ -94,7 +98,7 @@ class AssignmentEngine:
         """The scheduled re-plan of every zone (routes strategy): picks up what no event announced (time passing:
         shifts starting, windows closing, ETAs drifting)."""
         await self._lock_and_catch_up(conn, [])
-        now = q.now_utc()
+        now = self.clock()
         return await self._publish(conn, await self._route_events(conn, await route_store.all_zones(conn), now, set(), None, "the scheduled full re-plan"))
 
     async def _decide(self, conn: asyncpg.Connection, triggers: Triggers, now) -> int:  # noqa: ANN001
@@ -330,7 +334,8 @@ class AssignmentConsumer(BatchConsumer):
         await asyncio.gather(super().mirror_positions_periodically(stop), self.replan_periodically(stop))
 
 
-def build(resources: Resources, name: str = NAME, interval_s: float | None = None) -> AssignmentConsumer:
+def build(resources: Resources, name: str = NAME, interval_s: float | None = None,
+          clock: Callable[[], datetime] = q.now_utc) -> AssignmentConsumer:
     """The assignment consumer: one decision per window, no dead-lettering (the projector does that).
 
     The broker holds each fetch for up to the window (`AIFF_ASSIGNMENT_WINDOW_MS`) unless much more has arrived,
@@ -342,6 +347,6 @@ def build(resources: Resources, name: str = NAME, interval_s: float | None = Non
         s, name, resources.topics.domain, batch_size=2000, batch_timeout_ms=s.assignment_window_ms,
         **fetch_window(s.assignment_window_ms, WINDOW_FILL_BYTES),
     )
-    engine = AssignmentEngine(s, resources.publisher)
+    engine = AssignmentEngine(s, resources.publisher, clock)
     interval = s.assignment_full_replan_interval_s if interval_s is None else interval_s
     return AssignmentConsumer(config, resources.pool, resources.publisher, engine.handle, engine=engine, interval_s=interval)
