@@ -140,6 +140,11 @@ class Settings(BaseSettings):
         0.3, alias="AIFF_ASSIGNMENT_ROUTE_SECONDS", gt=0, le=60,
         description="routes: search time per zone re-plan (twice when the free plan moves visits).",
     )
+    assignment_batch_seconds: float = Field(
+        1.0, alias="AIFF_ASSIGNMENT_BATCH_SECONDS", gt=0, le=600,
+        description="routes: most search time of one re-plan over all the zones it touches; past it every zone's "
+        "share is scaled down alike (a backlog touching every zone costs one bounded re-plan).",
+    )
     assignment_horizon_days: int = Field(
         3, alias="AIFF_ASSIGNMENT_HORIZON_DAYS", ge=1, le=7,
         description="routes: each team plans its current day and its next working days, this many in all (1: today only); "

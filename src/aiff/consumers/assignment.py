@@ -71,6 +71,7 @@ class AssignmentEngine:
             churn_threshold_minutes=settings.assignment_churn_minutes,
             seconds=settings.assignment_route_seconds,
             horizon_days=settings.assignment_horizon_days,
+            batch_seconds=settings.assignment_batch_seconds,
         )
 
     async def handle(self, conn: asyncpg.Connection, records: list[Record]) -> tuple[list[Rejected], int]:
