@@ -118,3 +118,15 @@ def test_a_team_day_drifting_by_minutes_is_no_news_a_new_order_or_a_big_shift_is
     assert not same_day(stored, swapped)
     assert not same_day(stored, signature([(1, t, t)], None))
     assert not same_day(stored, signature([(1, t, t), (2, t + timedelta(hours=1), t + timedelta(hours=1))], t))
+
+
+def test_a_replan_over_many_zones_shares_one_search_budget() -> None:
+    from aiff.dispatch.routes import MIN_SECONDS, RouteSettings, search_seconds
+
+    config = RouteSettings(seconds=0.3, batch_seconds=1.0)
+    one = search_seconds({"Johor": 50}, config)
+    assert one == {"Johor": 0.3}  # alone, a zone gets its own time
+    many = search_seconds({f"z{k}": 50 for k in range(15)}, config)
+    assert sum(many.values()) <= 1.0 + 1e-9 and len(set(many.values())) == 1
+    tiny = search_seconds({f"z{k}": 50 for k in range(100)}, config)
+    assert min(tiny.values()) == MIN_SECONDS
