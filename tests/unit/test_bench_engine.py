@@ -90,3 +90,9 @@ def test_enrichment_rate_leaves_out_the_first_batch_when_draining() -> None:
     assert r["first_after_s"] == 1.0 and r["all_done_after_s"] == 2.0
     assert bench_engine.enrichment_rate([5_000] * 10, start)["per_s"] is None  # one batch: no draining rate
     assert bench_engine.enrichment_rate([], start)["count"] == 0
+
+
+def test_clusters_groups_events_by_gaps() -> None:
+    out = bench_engine.clusters([10_500, 10_000, 11_000, 20_000, 20_100], 0)
+    assert out == [{"at_s": 10.0, "events": 3}, {"at_s": 20.0, "events": 2}]
+    assert bench_engine.clusters([], 0) == []
