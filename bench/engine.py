@@ -783,7 +783,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         one_batch = e["per_s"] is None and e["count"] == b["tickets"]  # enriched in one batch: no draining rate to measure
         check(f"  AI enrichment while draining the backlog ({e['count']:,} of {b['tickets']:,})",
               "one batch (burst too small)" if one_batch else e["per_s"], ">= 1,000/s",
-              None if one_batch else e["per_s"] is not None and e["per_s"] >= TARGETS["enrich_per_s"] and e["count"] == b["tickets"], " /s")  # fmt: skip
+              None if one_batch else e["per_s"] is not None and e["per_s"] >= TARGETS["enrich_per_s"] and e["count"] == b["tickets"], "" if one_batch else " /s")  # fmt: skip
         check("    from the burst's start (incl. first batch) / best second", f"{_fmt(e['per_s_from_burst'])}/s / {_fmt(e['best_second'])}", "", None)
         check("    first / last enrichment after", f"{_fmt(e['first_after_s'])} / {_fmt(e['all_done_after_s'])} s", "", None)
     if ld := results.get("load"):
