@@ -61,3 +61,18 @@ def canonical_zone(name: str) -> str | None:
         if zone.name.lower() == lowered or zone.code.lower() == lowered:
             return zone.name
     return ZONE_ALIASES.get(lowered)
+
+REGIONS: tuple[str, ...] = tuple(sorted({z.region for z in ZONES}))
+"""The engine's unit of scale-out: one partition of the assignment work topic each (aiff.consumers.planner)."""
+NO_REGION = "Other"
+"""Where a zone that is not one of the 15 (it should not happen: zones are checked) is planned."""
+
+
+def region_of(zone: str) -> str:
+    z = ZONES_BY_NAME.get(zone)
+    return z.region if z is not None else NO_REGION
+
+
+def region_partition(region: str) -> int:
+    """The work topic's partition of a region: fixed by name, so every instance agrees which regions it owns."""
+    return REGIONS.index(region) if region in REGIONS else len(REGIONS) - 1

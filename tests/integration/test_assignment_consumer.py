@@ -24,7 +24,8 @@ def _optimal(resources: Resources) -> None:
     resources.settings = resources.settings.model_copy(update={"assignment_strategy": "optimal"})
 
 
-TOWNS = {"Selangor": (3.07, 101.52), "Johor": (1.49, 103.74), "Sabah": (5.98, 116.07)}
+TOWNS = {"Selangor": (3.07, 101.52), "Johor": (1.49, 103.74), "Sabah": (5.98, 116.07), "Kedah": (6.12, 100.37),
+         "Pahang": (3.81, 103.33)}
 
 
 def running_engine(resources: Resources, engines: int = 1) -> contextlib.AbstractAsyncContextManager[None]:
@@ -51,9 +52,11 @@ async def quiet(resources: Resources) -> None:
 
     async def settled() -> bool:
         ends = await end_offsets(resources.settings.kafka_bootstrap_servers, resources.topics.domain)
+        work = await end_offsets(resources.settings.kafka_bootstrap_servers, [resources.topics.work])
         rows = await resources.pool.fetch("SELECT projection, topic, partition, next_offset FROM projection_positions")
         stored = {(r["projection"], r["topic"], r["partition"]): r["next_offset"] for r in rows}
-        return all(stored.get((p, t, n), 0) >= end for (t, n), end in ends.items() if end for p in ("projector", "assignment"))
+        facts = all(stored.get((p, t, n), 0) >= end for (t, n), end in ends.items() if end for p in ("projector", "assignment"))
+        return facts and all(stored.get(("planner", t, n), 0) >= end for (t, n), end in work.items() if end)
 
     await wait_until(settled, timeout=60, interval=0.2, what="engine and projector to settle")
     await wait_until(settled, timeout=60, interval=0.2, what="engine and projector to settle twice")

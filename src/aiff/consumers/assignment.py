@@ -10,7 +10,6 @@ when configured, is planned on the same input and only recorded.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -27,9 +26,13 @@ from aiff.assignment.triggers import Triggers, collect
 from aiff.bootstrap import Resources
 from aiff.consumers.accepted import accepted_of, decode_batch
 from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
-from aiff.consumers.timer import every
+from aiff.consumers import planner as planner_consumer
+from aiff.consumers.planner import PlannerConsumer
 from aiff.dispatch import section
 from aiff.dispatch.publish import PLANNED_LATER
+from aiff.dispatch.work import ReplanRequest, by_region, merge
+from aiff.dispatch.work import record as work_record
+from aiff.zones import region_of
 from aiff.dispatch import store as route_store
 from aiff.dispatch.routes import RouteSettings
 from aiff.dispatch.routes import replan as route_replan
@@ -79,6 +82,11 @@ class AssignmentEngine:
         now = self.clock()
         if not collect([e for _, e in decoded], now, self.live_window, self.routes).any:
             return rejected, 0
+        if self.routes:  # the router: no lock - it decides nothing but the baseline requests (see _route)
+            await q.wait_for_projector(conn, _needed(records))
+            events, skipped = await accepted_of(conn, decoded)
+            triggers = collect(events, now, self.live_window, self.routes)
+            return rejected + skipped, (await self._route(conn, triggers, now, records) if triggers.any else 0)
         await self._lock_and_catch_up(conn, records)
         events, skipped = await accepted_of(conn, decoded)  # decide only on facts the read models took
         triggers = collect(events, now, self.live_window, self.routes)
@@ -90,21 +98,57 @@ class AssignmentEngine:
     async def _lock_and_catch_up(self, conn: asyncpg.Connection, records: list[Record]) -> None:
         """One decision at a time (no double booking), on read models that hold the batch and every decision
         published before it."""
-        needed: dict[tuple[str, int], int] = {}
-        for r in records:
-            needed[(r.topic, r.partition)] = max(needed.get((r.topic, r.partition), -1), r.offset)
-        await section.enter(conn, needed)
+        await section.enter(conn, _needed(records))
 
-    async def full_replan(self, conn: asyncpg.Connection) -> int:
-        """The scheduled re-plan of every zone (routes strategy): picks up what no event announced (time passing:
-        shifts starting, windows closing, ETAs drifting)."""
-        await self._lock_and_catch_up(conn, [])
-        now = self.clock()
-        return await self._publish(conn, await self._route_events(conn, await route_store.all_zones(conn), now, set(), None, "the scheduled full re-plan"))
+    async def _route(self, conn: asyncpg.Connection, triggers: Triggers, now: datetime, records: list[Record]) -> int:
+        """Routes strategy, the router's part: requests naming another strategy are decided here, under every
+        region's lock; the zones the batch touched go to the planners as one work item per region (their
+        partition of the work topic), to be re-planned once the projector holds this batch."""
+        published = 0
+        routed = [r for r in triggers.requests if (r.data.criteria.strategy or "routes") == "routes"]
+        baseline = [r for r in triggers.requests if r not in routed]
+        decided: set[int] = set()
+        if baseline:
+            await section.enter(conn)
+            out, decided = await self._decide_baseline(conn, baseline, now)
+            published += await self._publish(conn, out)
+        requested = {t for r in routed for t in r.data.ticket_ids} - decided
+        zones = await route_store.zones_of(conn, requested | triggers.tickets, triggers.teams) | triggers.zones
+        if not zones or not (triggers.replan or requested):
+            return published
+        cause = triggers.causes[0] if triggers.causes else (routed[0] if routed else None)
+        kinds = sorted({".".join(c.type.split(".")[1:3]) for c in triggers.causes} | ({"auto-assign request"} if routed else set()))
+        correlation, causation = _cause_ids(cause)
+        work = by_region(zones, requested=sorted(requested), why=", ".join(kinds), correlation_id=correlation,
+                         causation_id=causation, needed=[(t, p, o) for (t, p), o in sorted(_needed(records).items())], at=now)
+        await self.publisher.publish_to_partitions(self.publisher.topics.work, [work_record(w) for w in work])
+        return published + len(work)
+
+    async def plan_work(self, conn: asyncpg.Connection, requests: list[ReplanRequest],
+                        catch_up: dict[tuple[str, int], int] | None = None) -> int:
+        """The planner's part: a batch of work items coalesced into one re-plan per region (its zones' union),
+        each under its region's lock, on read models that hold what the items need (and, after the planner
+        took over regions, everything in the log: `catch_up`)."""
+        published = 0
+        for region, request in sorted(merge(requests).items()):
+            needed = {(t, p): o for t, p, o in request.needed}
+            for tp, offset in (catch_up or {}).items():
+                needed[tp] = max(needed.get(tp, -1), offset)
+            await section.enter(conn, needed, regions=[region])
+            now = self.clock()
+            cause = (request.correlation_id, request.causation_id)
+            out = await self._route_events(conn, set(request.zones), now, set(request.requested), cause, request.why)
+            published += await self._publish(conn, out)
+        return published
+
+    async def full_replan(self, conn: asyncpg.Connection, regions: set[str] | None = None,
+                          catch_up: dict[tuple[str, int], int] | None = None) -> int:
+        """The scheduled re-plan of every zone (routes strategy; of `regions` only, when given: a planner's own):
+        picks up what no event announced (time passing: shifts starting, windows closing, ETAs drifting)."""
+        zones = {z for z in await route_store.all_zones(conn) if regions is None or region_of(z) in regions}
+        return await self.plan_work(conn, by_region(zones, why="the scheduled full re-plan", at=self.clock()), catch_up)
 
     async def _decide(self, conn: asyncpg.Connection, triggers: Triggers, now) -> int:  # noqa: ANN001
-        if self.routes:
-            return await self._publish(conn, await self._decide_routes(conn, triggers, now))
         out: list[Envelope | _Deferral] = []
         cause = triggers.causes[0] if triggers.causes else None
         teams = await q.teams_with_load(conn)
@@ -138,36 +182,27 @@ class AssignmentEngine:
                 out += await self._revise(conn, teams, now, cause)
         return await self._publish(conn, out)
 
-    async def _decide_routes(self, conn: asyncpg.Connection, triggers: Triggers, now) -> list[Envelope | _Deferral]:  # noqa: ANN001
-        """Routes strategy: requests naming another strategy are decided by it (their tickets sit out this
-        re-plan; the next one plans them on their team's day); the rest re-plans the zones the batch touched."""
+    async def _decide_baseline(self, conn: asyncpg.Connection, requests: list, now: datetime) -> tuple[list, set[int]]:
+        """Auto-assign requests naming a baseline strategy (greedy, nearest, optimal), decided by it."""
         out: list[Envelope | _Deferral] = []
         decided: set[int] = set()
-        routed = [r for r in triggers.requests if (r.data.criteria.strategy or "routes") == "routes"]
         teams = await q.teams_with_load(conn)
-        for request in triggers.requests:
+        for request in requests:
             criteria = request.data.criteria
-            if request in routed:
-                continue
             tickets = await q.pending_tickets(conn, request.data.ticket_ids)
             plan = choose(criteria.strategy)(tickets, teams, Criteria(criteria.same_zone_only, criteria.max_distance_km,
                                                                       criteria.respect_skills), now)  # fmt: skip
             out += self._decisions(plan, request, tickets)
             teams = _take(teams, plan)
             decided.update(t.ticket_id for t in tickets)
-        requested = {t for r in routed for t in r.data.ticket_ids} - decided
-        zones = await route_store.zones_of(conn, requested | triggers.tickets, triggers.teams) | triggers.zones
-        if zones and (triggers.replan or requested):
-            cause = triggers.causes[0] if triggers.causes else (routed[0] if routed else None)
-            kinds = sorted({".".join(c.type.split(".")[1:3]) for c in triggers.causes} | ({"auto-assign request"} if routed else set()))
-            out += await self._route_events(conn, zones, now, requested, cause, ", ".join(kinds), exclude=decided)
-        return out
+        return out, decided
 
-    async def _route_events(self, conn: asyncpg.Connection, zones: set[str], now, requested: set[int],  # noqa: ANN001
-                            cause: Envelope | None, why: str, exclude: set[int] = frozenset()) -> list[Envelope | _Deferral]:  # type: ignore[assignment]
-        """Re-plan these zones' days (routes strategy) and turn what changed into events."""
+    async def _route_events(self, conn: asyncpg.Connection, zones: set[str], now: datetime, requested: set[int],
+                            cause: tuple[str | None, str | None], why: str) -> list[Envelope | _Deferral]:
+        """Re-plan these zones' days (routes strategy) and turn what changed into events; `cause`: the correlation
+        and causation ids they carry."""
         started = time.perf_counter()
-        found = await route_replan(conn, zones, now, self.route_config, requested=requested, cause=why, exclude=exclude)
+        found = await route_replan(conn, zones, now, self.route_config, requested=requested, cause=why)
         out: list[Envelope | _Deferral] = []
         out += [self._event(TicketUnassigned, d, cause) for d in found.unassigned]
         out += [self._event(TicketAssigned, d, cause) for d in found.assigned]
@@ -203,18 +238,13 @@ class AssignmentEngine:
         self._revised_at = clock
         return True
 
-    def _event(self, cls: type[Envelope], data: dict, cause: Envelope | None) -> Envelope:
-        return ticket_event(
-            cls, data, source="urn:aiff:assignment",
-            correlationid=cause.correlationid if cause else None,
-            causationid=(cause.data.request_id if hasattr(cause.data, "request_id") else str(cause.id)) if cause else None,
-        )  # fmt: skip
+    def _event(self, cls: type[Envelope], data: dict, cause: Envelope | tuple[str | None, str | None] | None) -> Envelope:
+        correlation, causation = _cause_ids(cause)
+        return ticket_event(cls, data, source="urn:aiff:assignment", correlationid=correlation, causationid=causation)
 
-    def _team_event(self, cls: type[Envelope], data: dict, cause: Envelope | None) -> Envelope:
-        return team_event(
-            cls, data, source="urn:aiff:assignment",
-            correlationid=cause.correlationid if cause else None, causationid=str(cause.id) if cause else None,
-        )  # fmt: skip
+    def _team_event(self, cls: type[Envelope], data: dict, cause: Envelope | tuple[str | None, str | None] | None) -> Envelope:
+        correlation, causation = _cause_ids(cause)
+        return team_event(cls, data, source="urn:aiff:assignment", correlationid=correlation, causationid=causation)
 
     def _deferred(self, d: _Deferral) -> Envelope:
         data = {"ticket_id": d.ticket_id, "strategy": d.strategy, "reason": d.reason}
@@ -278,7 +308,7 @@ class _Deferral:
     ticket_id: int
     strategy: str
     reason: str
-    cause: Envelope | None
+    cause: Envelope | tuple[str | None, str | None] | None
     code: str | None = None
 
     @property
@@ -289,6 +319,23 @@ class _Deferral:
         if self.code is None or self.code == PLANNED_LATER:
             return self.reason
         return self.code
+
+
+def _needed(records: list[Record]) -> dict[tuple[str, int], int]:
+    """The last offset of each partition in the batch: what the projector must have applied first."""
+    needed: dict[tuple[str, int], int] = {}
+    for r in records:
+        needed[(r.topic, r.partition)] = max(needed.get((r.topic, r.partition), -1), r.offset)
+    return needed
+
+
+def _cause_ids(cause: Envelope | tuple[str | None, str | None] | None) -> tuple[str | None, str | None]:
+    """(correlation id, causation id) of what a decision answers: an event, or ids carried by a work item."""
+    if cause is None:
+        return None, None
+    if isinstance(cause, tuple):
+        return cause
+    return cause.correlationid, (cause.data.request_id if hasattr(cause.data, "request_id") else str(cause.id))
 
 
 def _release(team: TeamSpec, n: int) -> TeamSpec:
@@ -309,30 +356,20 @@ def _take(teams: list[TeamSpec], plan: Plan) -> list[TeamSpec]:
 
 
 class AssignmentConsumer(BatchConsumer):
-    """The assignment consumer group; with the routes strategy it also runs the scheduled full re-plan."""
+    """The assignment consumer group (the router, with the routes strategy); its planner group runs beside it."""
 
-    def __init__(self, *args, engine: AssignmentEngine, interval_s: float, **kwargs) -> None:
+    def __init__(self, *args, planner: PlannerConsumer, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.engine = engine
-        self.interval_s = interval_s
-        self.full_replans = 0
-        """Full re-plans completed (committed) since start."""
+        self.planner = planner
+        self.companions = (planner,)
 
     async def full_replan(self) -> int:
-        """One full re-plan outside any batch, in its own transaction (the decision lock is transaction-scoped)."""
-        async with self._pool.acquire() as conn:
-            async with conn.transaction():
-                published = await self.engine.full_replan(conn)
-        self.full_replans += 1
-        return published
+        """One full re-plan of every region (tools and tests; the planners' timers re-plan their own)."""
+        return await self.planner.full_replan()
 
-    async def replan_periodically(self, stop: asyncio.Event) -> None:
-        """Every `interval_s` until `stop`; an outage or an error is logged and the next round tries again."""
-        if self.engine.routes:
-            await every(self.interval_s, stop, self.full_replan, "assignment: full re-plan")
-
-    async def mirror_positions_periodically(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(super().mirror_positions_periodically(stop), self.replan_periodically(stop))
+    @property
+    def full_replans(self) -> int:
+        return self.planner.full_replans
 
 
 def build(resources: Resources, name: str = NAME, interval_s: float | None = None,
@@ -350,4 +387,5 @@ def build(resources: Resources, name: str = NAME, interval_s: float | None = Non
     )
     engine = AssignmentEngine(s, resources.publisher, clock)
     interval = s.assignment_full_replan_interval_s if interval_s is None else interval_s
-    return AssignmentConsumer(config, resources.pool, resources.publisher, engine.handle, engine=engine, interval_s=interval)
+    planner = planner_consumer.build(resources, engine, interval)
+    return AssignmentConsumer(config, resources.pool, resources.publisher, engine.handle, planner=planner)

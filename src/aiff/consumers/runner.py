@@ -175,6 +175,8 @@ class BatchConsumer:
         self._batches = 0
         self._last_gc = time.monotonic()
         self.ready = asyncio.Event()
+        self.companions: tuple[BatchConsumer, ...] = ()
+        """Consumer groups that run wherever this one runs (the assignment router's planner)."""
         CONSUMER_DEGRADED.labels(config.name).set(0)
 
     @property

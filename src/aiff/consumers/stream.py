@@ -167,6 +167,7 @@ def subscribe(broker: KafkaBroker, consumer: BatchConsumer) -> Any:
 async def run_consumers(consumers: Sequence[BatchConsumer], stop: asyncio.Event) -> None:
     """Run consumer groups on one broker until `stop`: wait for Kafka at start-up (a worker never exits because a
     dependency is down), then let each subscriber finish its batch on the way out."""
+    consumers = [c for group in consumers for c in (group, *group.companions)]
     if not consumers:
         return
     bootstrap = consumers[0].config.bootstrap

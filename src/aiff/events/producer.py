@@ -42,8 +42,8 @@ FATAL = (OutOfOrderSequenceNumber, ProducerFenced, UnknownProducerId, ProducerCl
 RETRY_PAUSE_S = 0.25
 STOP_TIMEOUT_S = 2.0
 
-RawRecord = tuple[str, bytes, bytes | None, list[tuple[str, bytes]]]
-"""(topic, value, key, headers)"""
+RawRecord = tuple[str, bytes, bytes | None, list[tuple[str, bytes]]] | tuple[str, bytes, bytes | None, list[tuple[str, bytes]], int]
+"""(topic, value, key, headers), or with the partition to send to last"""
 
 
 class EventBusUnavailable(TransientError):
@@ -217,6 +217,11 @@ class EventPublisher:
         """Publish (value, key, headers) records pipelined; returns once Kafka acknowledged them all."""
         await self._send_all([(topic, value, key, headers) for value, key, headers in records])
 
+    async def publish_to_partitions(self, topic: str, records: list[tuple[bytes, bytes | None, list[tuple[str, bytes]], int]]) -> list[RecordMetadata]:
+        """Publish (value, key, headers, partition) records, each to the partition given (a work topic whose
+        partitions mean something: one region each); returns where they landed."""
+        return await self._send_all([(topic, value, key, headers, partition) for value, key, headers, partition in records])
+
     async def publish_raw(self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]]) -> None:
         """Publish bytes as they are (dead letters, re-drives)."""
         await self._send_all([(topic, value, key, headers)])
@@ -224,5 +229,5 @@ class EventPublisher:
 
 async def _send_pipelined(producer: AIOKafkaProducer, records: Sequence[RawRecord]) -> list[RecordMetadata]:
     """Queue every record, then wait for all acknowledgements (the first failure is raised)."""
-    futures = [await producer.send(topic, value, key=key, headers=headers) for topic, value, key, headers in records]
+    futures = [await producer.send(r[0], r[1], key=r[2], headers=r[3], partition=r[4] if len(r) > 4 else None) for r in records]
     return list(await asyncio.gather(*futures))

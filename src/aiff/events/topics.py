@@ -32,6 +32,12 @@ class Topics:
         return f"{self.prefix}.requests"
 
     @property
+    def work(self) -> str:
+        """The assignment engine's internal work topic: zone re-plans keyed by region, one partition per region,
+        so engine instances share the regions through Kafka's group protocol (aiff.consumers.planner)."""
+        return f"{self.prefix}.assignment-work"
+
+    @property
     def dead_letters(self) -> str:
         return f"{self.prefix}.dead-letters"
 
@@ -46,7 +52,7 @@ class Topics:
 
     @property
     def all(self) -> list[str]:
-        return [*self.domain, self.dead_letters]
+        return [*self.domain, self.work, self.dead_letters]
 
 
 async def ensure_topics(bootstrap: str, topics: Topics, partitions: int = 6, retention_ms: int = -1) -> None:
@@ -58,7 +64,7 @@ async def ensure_topics(bootstrap: str, topics: Topics, partitions: int = 6, ret
         wanted = [
             NewTopic(
                 name,
-                num_partitions=partitions if name != topics.dead_letters else 1,
+                num_partitions=_partitions(name, topics, partitions),
                 replication_factor=1,
                 topic_configs={"retention.ms": str(retention_ms)},
             )
@@ -73,6 +79,14 @@ async def ensure_topics(bootstrap: str, topics: Topics, partitions: int = 6, ret
             log.info("created topics %s", [t.name for t in wanted])
     finally:
         await admin.close()
+
+
+def _partitions(name: str, topics: Topics, default: int) -> int:
+    from aiff.zones import REGIONS
+
+    if name == topics.dead_letters:
+        return 1
+    return len(REGIONS) if name == topics.work else default
 
 
 async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
