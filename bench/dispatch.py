@@ -2,6 +2,9 @@
 
     bench/dispatch.py [--days 5 --teams 40 --tickets-per-day 100 --seed 7]
         every strategy on the same simulated days; prints the KPI table, ratios vs `nearest`, PASS/FAIL
+    bench/dispatch.py --through-kafka [--strategy nearest --strategy routes ...]
+        the same, plus a column `routes (through Kafka)`: the days driven through real Kafka, the projector and
+        the live assignment engine on the simulated clock (aiff.simulation.through_kafka; the stack must be up)
     bench/dispatch.py --replan-scale [--incremental-seconds 0.2 --full-budget 45]
         incremental re-plan p50/p99 at 1,000 open visits x 150 teams (target p99 < 1 s) and a full plan of
         10,000 visits x 1,500 teams (target <= 60 s), both through aiff.planning.decompose
@@ -20,8 +23,7 @@ from aiff.planning.costs import CHURN_COST
 from aiff.planning.decompose import Decomposed
 from aiff.simulation import arrivals
 from aiff.simulation.engine import SimConfig
-from aiff.simulation.report import render
-from aiff.simulation.runner import run_all
+from aiff.simulation.runner import report
 from aiff.simulation.world import DAY, HOUR, LUNCH, MAX_OVERTIME, SHIFT_END, SHIFT_START, at, demo_teams, working_days
 
 
@@ -84,6 +86,7 @@ def main() -> None:
     ap.add_argument("--plan-iterations", type=int, default=SimConfig.plan_iterations)
     ap.add_argument("--horizon-days", type=int, default=SimConfig.horizon_days, help="routes: working days planned ahead")
     ap.add_argument("--strategy", action="append", help="strategy to run (repeatable; default all)")
+    ap.add_argument("--through-kafka", action="store_true", help="also run the live engine through real Kafka (routes)")
     ap.add_argument("--replan-scale", action="store_true")
     ap.add_argument("--incremental-seconds", type=float, default=0.2)
     ap.add_argument("--full-budget", type=float, default=45.0, help="total search seconds over all clusters")
@@ -97,7 +100,7 @@ def main() -> None:
                        horizon_days=args.horizon_days)
     from aiff.simulation.policies import STRATEGIES
 
-    print(render(run_all(config, tuple(args.strategy or STRATEGIES))))
+    print(report(config, tuple(args.strategy or STRATEGIES), through_kafka=args.through_kafka))
 
 
 if __name__ == "__main__":

@@ -309,17 +309,20 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Seed of teams, arrivals, illness and planner.")] = 7,
     tick_minutes: Annotated[int, typer.Option(help="Decision window (simulated minutes).")] = 10,
     plan_iterations: Annotated[int, typer.Option(help="PyVRP iterations per zone re-plan (routes).")] = 300,
+    horizon_days: Annotated[int, typer.Option(help="routes: working days planned ahead (today included).")] = 3,
     strategy: Annotated[list[str] | None, typer.Option(help="nearest, greedy, optimal or routes (repeatable; default all).")] = None,
+    through_kafka: Annotated[bool, typer.Option(
+        "--through-kafka", help="Also run the days through real Kafka, the projector and the live assignment engine "
+                                "(routes) on the simulated clock, in a topic prefix and schema of their own.")] = False,
 ) -> None:
     """Simulate working days on the Malaysian demo geography through each dispatch strategy; print the KPIs."""
     from aiff.simulation.engine import SimConfig
     from aiff.simulation.policies import STRATEGIES
-    from aiff.simulation.report import render
-    from aiff.simulation.runner import run_all
+    from aiff.simulation.runner import report
 
     config = SimConfig(days=days, teams=teams, tickets_per_day=tickets_per_day, seed=seed, tick_minutes=tick_minutes,
-                       plan_iterations=plan_iterations)
-    typer.echo(render(run_all(config, tuple(strategy or STRATEGIES))))
+                       plan_iterations=plan_iterations, horizon_days=horizon_days)
+    typer.echo(report(config, tuple(strategy or STRATEGIES), through_kafka=through_kafka))
 
 
 def main(argv: list[str] | None = None) -> int:
