@@ -43,6 +43,7 @@ from aiff.events.teams import team_event
 from aiff.events.tickets import (
     AssignmentDeferred,
     TicketAssigned,
+    TicketCreated,
     TicketUnassigned,
     ticket_event,
 )
@@ -119,8 +120,11 @@ class AssignmentEngine:
         cause = triggers.causes[0] if triggers.causes else (routed[0] if routed else None)
         kinds = sorted({".".join(c.type.split(".")[1:3]) for c in triggers.causes} | ({"auto-assign request"} if routed else set()))
         correlation, causation = _cause_ids(cause)
+        created = {c.data.ticket_id for c in triggers.causes if isinstance(c, TicketCreated)}
+        only_new = not requested and len(created) == len(triggers.causes) and not triggers.zones
         work = by_region(zones, requested=sorted(requested), why=", ".join(kinds), correlation_id=correlation,
-                         causation_id=causation, needed=[(t, p, o) for (t, p), o in sorted(_needed(records).items())], at=now)
+                         causation_id=causation, needed=[(t, p, o) for (t, p), o in sorted(_needed(records).items())], at=now,
+                         new=sorted(created) if only_new else None)
         await self.publisher.publish_to_partitions(self.publisher.topics.work, [work_record(w) for w in work])
         return published + len(work)
 
@@ -137,7 +141,7 @@ class AssignmentEngine:
             await section.enter(conn, needed, regions=[region])
             now = self.clock()
             cause = (request.correlation_id, request.causation_id)
-            out = await self._route_events(conn, set(request.zones), now, set(request.requested), cause, request.why)
+            out = await self._route_events(conn, set(request.zones), now, set(request.requested), cause, request.why, request.new)
             published += await self._publish(conn, out)
         return published
 
@@ -198,11 +202,11 @@ class AssignmentEngine:
         return out, decided
 
     async def _route_events(self, conn: asyncpg.Connection, zones: set[str], now: datetime, requested: set[int],
-                            cause: tuple[str | None, str | None], why: str) -> list[Envelope | _Deferral]:
+                            cause: tuple[str | None, str | None], why: str, new: list[int] | None = None) -> list[Envelope | _Deferral]:
         """Re-plan these zones' days (routes strategy) and turn what changed into events; `cause`: the correlation
         and causation ids they carry."""
         started = time.perf_counter()
-        found = await route_replan(conn, zones, now, self.route_config, requested=requested, cause=why)
+        found = await route_replan(conn, zones, now, self.route_config, requested=requested, cause=why, new=new)
         out: list[Envelope | _Deferral] = []
         out += [self._event(TicketUnassigned, d, cause) for d in found.unassigned]
         out += [self._event(TicketAssigned, d, cause) for d in found.assigned]

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Mapping, Sequence
 
 from aiff.dispatch.inputs import Inputs, Row, build_inputs
+from aiff.dispatch.insert import insert
 from aiff.dispatch.schedule import compact
 from aiff.planning import Costs, Plan, TeamPlan, TravelModel, Unserved, plan
 from aiff.planning.model import TEAM_AT_CAPACITY
@@ -36,10 +37,70 @@ class Replan:
 
 def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Plan | None, now: datetime, *,
                 freeze: timedelta, churn_threshold_minutes: float, seconds: float, travel: TravelModel,
-                current: Mapping[str, str], horizon_days: int = 1, held_elsewhere: Mapping[str, int] | None = None) -> Replan:
+                current: Mapping[str, str], horizon_days: int = 1, held_elsewhere: Mapping[str, int] | None = None,
+                new: Sequence[str] = ()) -> Replan:
     """`current`: ticket id -> team id of the assigned, unstarted tickets (what a move would change);
     `horizon_days`: today and the next working days of each team; `held_elsewhere`: team id -> how many tickets
-    it holds that are not among `ticket_rows` (they count against its capacity whatever this plan does)."""
+    it holds that are not among `ticket_rows` (they count against its capacity whatever this plan does); `new`:
+    when all that changed is these new tickets, they are inserted into the stored plan (aiff.dispatch.insert)
+    instead of solving the zone again."""
+    if new and previous is not None:
+        fast = _inserted(team_rows, ticket_rows, previous, now, freeze, travel, horizon_days, held_elsewhere or {}, new)
+        if fast is not None:
+            return fast
+    ticket_rows, waiting = shortlist(team_rows, ticket_rows, previous, horizon_days)
+    result = _replan(team_rows, ticket_rows, previous, now, freeze=freeze, churn_threshold_minutes=churn_threshold_minutes,
+                     seconds=seconds, travel=travel, current=current, horizon_days=horizon_days, held_elsewhere=held_elsewhere)
+    if not waiting:
+        return result
+    why = (f"{len(waiting)} open tickets wait behind the {len(ticket_rows)} more urgent ones the zone's teams are "
+           f"planned for: their capacity over the horizon is taken")  # fmt: skip
+    unserved = tuple(Unserved(str(r["id"]), TEAM_AT_CAPACITY, why) for r in waiting)
+    return replace(result, plan=replace(result.plan, unserved=result.plan.unserved + unserved))
+
+
+def _inserted(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Plan, now: datetime, freeze: timedelta,
+              travel: TravelModel, horizon_days: int, held_elsewhere: Mapping[str, int], new: Sequence[str]) -> Replan | None:
+    """The fast path: the new tickets inserted into the stored routes; None when that does not apply (a new
+    ticket is not open, or the stored plan no longer fits the world)."""
+    rows = {str(r["id"]): r for r in ticket_rows}
+    if any(t not in rows or rows[t]["status"] not in ("open", "reopened") or rows[t].get("pinned") for t in new):
+        return None
+    inputs = _with_capacity(build_inputs(team_rows, ticket_rows, previous, now, freeze, horizon_days=horizon_days),
+                            sticky_holdings(ticket_rows), held_elsewhere)
+    result = insert(inputs, previous, list(new), now, travel)
+    if result is None:
+        return None
+    shown = {v.ticket_id for tp in result.all_team_plans() for v in tp.visits} | set(new)
+    return Replan(replace(inputs, visits=[v for v in inputs.visits if v.ticket_id in shown]), result, False, None)
+
+
+SHORTLIST_FACTOR = 1.5
+"""How many open tickets a zone's re-plan offers the solver: this many times the visits its teams can hold over the
+horizon (capacity per day-route). The solver's cost grows with the square of its visits; a zone with hundreds
+of open tickets for a few dozen slots re-planned them all on every event (seconds per zone) to defer most."""
+PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def shortlist(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Plan | None,
+              horizon_days: int) -> tuple[list[Row], list[Row]]:
+    """(offered, waiting): every held, started, pinned or already planned ticket, and the most urgent open ones
+    (priority, then due time) up to SHORTLIST_FACTOR x the slots of the zone's working teams; the rest wait."""
+    slots = sum(int(r["capacity"]) for r in team_rows if r["status"] in ("available", "busy") and r.get("is_active", True))
+    planned = {v.ticket_id for tp in previous.all_team_plans() for v in tp.visits} if previous is not None else set()
+    fixed = [r for r in ticket_rows if r["status"] not in ("open", "reopened") or r.get("pinned") or str(r["id"]) in planned]
+    open_ = [r for r in ticket_rows if not (r["status"] not in ("open", "reopened") or r.get("pinned") or str(r["id"]) in planned)]
+    room = max(int(SHORTLIST_FACTOR * slots * horizon_days) - len(fixed), 0)
+    if len(open_) <= room:
+        return list(ticket_rows), []
+    open_.sort(key=lambda r: (PRIORITY_RANK.get(r.get("priority") or "medium", 2), r["due_date"] is None, r["due_date"] or 0, r["id"]))
+    offered = {r["id"] for r in fixed} | {r["id"] for r in open_[:room]}
+    return [r for r in ticket_rows if r["id"] in offered], open_[room:]
+
+
+def _replan(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Plan | None, now: datetime, *,
+            freeze: timedelta, churn_threshold_minutes: float, seconds: float, travel: TravelModel,
+            current: Mapping[str, str], horizon_days: int, held_elsewhere: Mapping[str, int] | None) -> Replan:
     sticky, held_elsewhere = sticky_holdings(ticket_rows), held_elsewhere or {}
     _cap = partial(_capped, sticky=sticky, held_elsewhere=held_elsewhere)
     free_in = _with_capacity(build_inputs(team_rows, ticket_rows, previous, now, freeze, horizon_days=horizon_days),

@@ -38,11 +38,13 @@ class RouteSettings:
 
 
 async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, config: RouteSettings, *,
-                 requested: Iterable[int] = (), cause: str = "a change", exclude: Iterable[int] = ()) -> Changes:
+                 requested: Iterable[int] = (), cause: str = "a change", exclude: Iterable[int] = (),
+                 new: Iterable[int] | None = None) -> Changes:
     """Re-plan each zone in turn and collect the changes (events to publish) of all of them. The rows of every
     zone are read at once (four queries, not four per zone), and the search time is shared: each zone gets
     its own (by its visits, up to `config.seconds`) until the batch's total would pass `config.batch_seconds`,
-    then all are scaled down alike - a backlog touching every zone costs one bounded re-plan, not 15 full ones."""
+    then all are scaled down alike - a backlog touching every zone costs one bounded re-plan, not 15 full ones.
+    `new`: when all that changed is these new tickets, each zone inserts them into its stored plan instead."""
     out = Changes()
     requested, exclude = set(requested), set(exclude)
     zones = sorted(set(zones))
@@ -65,8 +67,9 @@ async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, 
         zone_visits = [v for v in visits if v["team_id"] in mine]
         if not tickets and not zone_visits:
             continue  # nothing to plan and no planned visit to clear
+        fresh = [str(t["id"]) for t in tickets if t["id"] in set(new)] if new is not None else []
         zone_changes = _replan_zone(teams, tickets, zone_plans, zone_visits, {t: days[t] for t in mine},
-                                    {t: held.get(t, set()) for t in mine}, now, config, seconds[zone], cause)
+                                    {t: held.get(t, set()) for t in mine}, now, config, seconds[zone], cause, fresh)
         out.plans += zone_changes.plans
         out.assigned += zone_changes.assigned
         out.unassigned += zone_changes.unassigned
@@ -87,7 +90,7 @@ def search_seconds(visits: dict[str, int], config: RouteSettings) -> dict[str, f
 
 
 def _replan_zone(teams: list, tickets: list, plans: list, visits: list, days: dict, held: dict[int, set[int]],
-                 now: datetime, config: RouteSettings, seconds: float, cause: str) -> Changes:
+                 now: datetime, config: RouteSettings, seconds: float, cause: str, new: list[str]) -> Changes:
     """One zone: the stored plans as the warm start, the planner's re-plan, and what changed."""
     positions = {str(t["id"]): point_of(t["latitude"], t["longitude"], t["zone"]) for t in tickets}
     previous = stored_horizon(plans, visits, positions, days)
@@ -98,7 +101,7 @@ def _replan_zone(teams: list, tickets: list, plans: list, visits: list, days: di
     elsewhere = {str(team): len(ids - in_plan) for team, ids in held.items()}
     result = replan_zone(teams, tickets, previous, now, freeze=config.freeze, seconds=seconds,
                          churn_threshold_minutes=config.churn_threshold_minutes, travel=config.travel, current=current,
-                         horizon_days=config.horizon_days, held_elsewhere=elsewhere)
+                         horizon_days=config.horizon_days, held_elsewhere=elsewhere, new=new)
     by_key: dict[tuple, list] = {}
     for v in visits:
         by_key.setdefault((v["team_id"], v["plan_date"]), []).append((v["ticket_id"], v["eta"], v["planned_start"]))

@@ -29,6 +29,7 @@ class ReplanRequest(BaseModel):
     causation_id: str | None = None
     needed: list[tuple[str, int, int]] = Field(default_factory=list, description="(topic, partition, offset) to wait for")
     at: datetime
+    new: list[int] | None = Field(None, description="set when all that changed is these new tickets: inserted into the stored plans (fast path); None: re-plan the zones")
 
 
 def by_region(zones: set[str], **fields) -> list[ReplanRequest]:  # noqa: ANN003
@@ -61,5 +62,6 @@ def merge(requests: list[ReplanRequest]) -> dict[str, ReplanRequest]:
         out[r.region] = old.model_copy(update={
             "zones": sorted(set(old.zones) | set(r.zones)), "requested": sorted(set(old.requested) | set(r.requested)),
             "why": ", ".join(whys), "needed": [(t, p, o) for (t, p), o in sorted(needed.items())], "at": max(old.at, r.at),
+            "new": None if old.new is None or r.new is None else sorted(set(old.new) | set(r.new)),
         })  # fmt: skip
     return out
