@@ -30,7 +30,7 @@ async def test_a_simulated_day_through_kafka_follows_the_engine_and_gives_the_kp
     rows = {sim_id(r["id"]): r for r in await resources.pool.fetch("SELECT id, status, assigned_team FROM tickets")}
     assert set(rows) <= set(sim.tickets) and len(rows) >= len(served)
     completed = {tid: r["assigned_team"] for tid, r in rows.items() if r["status"] == "completed"}
-    assert completed == served
+    assert completed == served and outcome.disagree == []
     # what the engine holds at the end is not served by anyone else in the sim: in progress by that team, or waiting
     for tid, r in rows.items():
         if r["status"] == "in_progress" and sim.team(r["assigned_team"]).ill_at is None:
