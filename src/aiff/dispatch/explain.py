@@ -26,8 +26,17 @@ class Explainer:
         teams = [d.team for d in inputs.teams]
         self.teams = teams
         self.col = {t: len(teams) + k for k, t in enumerate(self.visits)}
-        points = [t.start for t in teams] + [v.position for v in self.visits.values()]
-        self.durations = travel.matrices(points)[0] if points and teams else np.zeros((0, 0), dtype=np.int64)
+        self._travel = travel
+        self._durations: np.ndarray | None = None
+
+    @property
+    def durations(self) -> np.ndarray:
+        """Every capable team's drive to every visit: computed on the first explanation (a re-plan that changes
+        nothing explains nothing)."""
+        if self._durations is None:
+            points = [t.start for t in self.teams] + [v.position for v in self.visits.values()]
+            self._durations = self._travel.matrices(points)[0] if points and self.teams else np.zeros((0, 0), dtype=np.int64)
+        return self._durations
 
     def explain(self, pv: PlannedVisit, current_team: str | None, churn_gain: float | None) -> dict:
         v = self.visits[pv.ticket_id]

@@ -11,6 +11,7 @@ is left to the next full re-plan (`aiff.dispatch.replan`), which also improves w
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from aiff.planning import Costs, Plan, PlannedVisit, Point, Team, TeamPlan, Trav
 from aiff.planning.model import NO_SHIFT_TIME, NO_TEAM_WITH_SKILL, OUTSIDE_TIME_WINDOW, TEAM_AT_CAPACITY
 
 COSTS = Costs()
+log = logging.getLogger(__name__)
 HEAD = frozenset({"in_progress", "freeze", "moved"})
 """Fixed visits that head their route (aiff.dispatch.inputs): nothing is inserted before them."""
 
@@ -34,6 +36,8 @@ def insert(inputs: Inputs, previous: Plan, new: list[str], now: datetime, travel
     head = {t for t, why in inputs.fixed.items() if why in HEAD}
     for tp in previous.all_team_plans():
         if tp.team_id not in teams or any(v.ticket_id not in visits for v in tp.visits):
+            log.info("insert: stored plan of team %s day %d no longer fits (team working: %s; gone: %s)", tp.team_id, tp.day,
+                     tp.team_id in teams, [v.ticket_id for v in tp.visits if v.ticket_id not in visits][:5])
             return None
         routes[(tp.team_id, tp.day)] = replace(tp, visits=tuple(replace(v, frozen=v.ticket_id in head) for v in tp.visits))
     for d in inputs.teams:
@@ -43,7 +47,8 @@ def insert(inputs: Inputs, previous: Plan, new: list[str], now: datetime, travel
                 routes[(d.team.id, k)] = TeamPlan(d.team.id, (), None, start, start, 0.0, 0.0, 0.0, day=k)
     unserved: list[Unserved] = []
     for tid in sorted(new, key=lambda t: _urgency(visits[t])):
-        best = _best_slot(visits[tid], routes, teams, visits, now, travel)
+        legs = Legs(travel, visits[tid].position, routes, teams, visits)
+        best = _best_slot(visits[tid], routes, teams, visits, now, legs)
         if best is None:
             unserved.append(_why_not(visits[tid], routes, teams, now))
             continue
@@ -71,7 +76,7 @@ def _urgency(v: Visit) -> tuple:
 
 
 def _best_slot(v: Visit, routes: dict[tuple[str, int], TeamPlan], teams: dict[str, TeamDay], visits: dict[str, Visit],
-               now: datetime, travel: TravelModel) -> tuple[tuple[str, int], TeamPlan] | None:
+               now: datetime, legs: Legs) -> tuple[tuple[str, int], TeamPlan] | None:
     """The cheapest feasible team-day and position for `v`: (team-day, its re-timed route); None if none is."""
     best: tuple[float, tuple[str, int], TeamPlan] | None = None
     for (team_id, day), tp in sorted(routes.items()):
@@ -85,7 +90,7 @@ def _best_slot(v: Visit, routes: dict[tuple[str, int], TeamPlan], teams: dict[st
         first = max((k + 1 for k, pv in enumerate(tp.visits) if pv.frozen), default=0)  # after the fixed head
         base = list(_retime(tp, team, visits, now).visits) if tp.visits else []  # what the route costs as it is, now
         for position in range(first, len(tp.visits) + 1):
-            timed = _timed(team, tp, position, v, visits, now, travel)
+            timed = _timed(team, tp, position, v, visits, now, legs)
             if timed is None:
                 continue
             cost = _cost(team, list(timed.visits), visits, base) + _day_cost(v, day, len(d.later_dates) + 1)
@@ -99,22 +104,33 @@ def _day_cost(v: Visit, day: int, days: int) -> float:
     return float(COSTS.sooner_bonus(v.priority, 0, days) - COSTS.sooner_bonus(v.priority, day, days)) if day else 0.0
 
 
-def _leg(travel: TravelModel, a: Point, b: Point) -> tuple[float, float]:
-    """(minutes, km) of one leg."""
-    durations, distances = travel.matrices([a, b])
-    return float(durations[0, 1]) / 60, float(distances[0, 1]) / 1000
+class Legs:
+    """Drive minutes and km between one new visit and every place it may be inserted next to (team starts and
+    bases, the routes' stops): one travel-matrix call per new visit, not one per leg tried."""
+
+    def __init__(self, travel: TravelModel, at: Point, routes: dict[tuple[str, int], TeamPlan], teams: dict[str, TeamDay],
+                 visits: dict[str, Visit]) -> None:
+        places = {at} | {d.team.start for d in teams.values()} | {d.team.end for d in teams.values()}
+        places |= {visits[v.ticket_id].position for tp in routes.values() for v in tp.visits}
+        self.points = sorted(places, key=lambda p: (p.lat, p.lon))
+        self.index = {p: k for k, p in enumerate(self.points)}
+        self.durations, self.distances = travel.matrices(self.points)
+
+    def __call__(self, a: Point, b: Point) -> tuple[float, float]:
+        i, j = self.index[a], self.index[b]
+        return float(self.durations[i, j]) / 60, float(self.distances[i, j]) / 1000
 
 
 def _timed(team: Team, tp: TeamPlan, position: int, v: Visit, visits: dict[str, Visit], now: datetime,
-           travel: TravelModel) -> TeamPlan | None:
+           legs: Legs) -> TeamPlan | None:
     """The route with `v` at `position`, re-timed forward as published (aiff.dispatch.schedule); None when a
     window is missed or the team would not be home within its shift plus overtime."""
     route = list(tp.visits)
     before = team.start if position == 0 else visits[route[position - 1].ticket_id].position
-    minutes, km = _leg(travel, before, v.position)
+    minutes, km = legs(before, v.position)
     out = route[:position] + [PlannedVisit(v.ticket_id, team.id, position, now, now, now + v.service, minutes, km, None, day=tp.day)]
     if position < len(route):
-        m, k = _leg(travel, v.position, visits[route[position].ticket_id].position)
+        m, k = legs(v.position, visits[route[position].ticket_id].position)
         out += [replace(route[position], travel_minutes=m, travel_km=k)] + route[position + 1:]
     draft = replace(tp, visits=tuple(replace(pv, sequence=k, day=tp.day) for k, pv in enumerate(out)))
     timed = _retime(draft, team, visits, now)
@@ -123,7 +139,7 @@ def _timed(team: Team, tp: TeamPlan, position: int, v: Visit, visits: dict[str, 
         if w is not None and pv.planned_start > w[1]:
             return None
     last = timed.visits[-1]
-    home = last.planned_end + timedelta(minutes=_leg(travel, visits[last.ticket_id].position, team.end)[0])
+    home = last.planned_end + timedelta(minutes=legs(visits[last.ticket_id].position, team.end)[0])
     if home > team.shift_end + team.max_overtime:
         return None
     return _summed(timed, team)

@@ -88,18 +88,19 @@ def changes(result: Replan, *, stored: Mapping[tuple[int, date], Stored], holdin
             tp = result.plan.teams.get(day.team.id) if k == 0 else later.get(k)
             if tp is None and (k == 0 or key not in stored):
                 continue
+            visits = tp.visits if tp is not None else ()
+            for v in visits:
+                planned[int(v.ticket_id)] = key
+            if k > 0:
+                _planned_later(out, [{"ticket_id": int(v.ticket_id)} for v in visits], team_id, plan_date, holding)
+            old = stored.get(key)
+            sig = signature([(int(v.ticket_id), v.eta, v.planned_start) for v in visits], tp.lunch.start if tp is not None and tp.lunch else None)
+            if old is not None and same_day(old.signature, sig):
+                continue  # judged before explaining: a still zone costs no explanations
+            if old is None and not visits:
+                continue
             data = (_plan_data(tp, team_id, plan_date, explainer, holding, result.churn_gain_minutes) if tp is not None
                     else {"team_id": team_id, "plan_date": plan_date, "strategy": STRATEGY, "visits": []})  # fmt: skip
-            for v in data["visits"]:
-                planned[v["ticket_id"]] = key
-            if k > 0:
-                _planned_later(out, data["visits"], team_id, plan_date, holding)
-            old = stored.get(key)
-            sig = signature([(v["ticket_id"], v["eta"], v["planned_start"]) for v in data["visits"]], data.get("break_start"))
-            if old is not None and same_day(old.signature, sig):
-                continue
-            if old is None and not data["visits"]:
-                continue
             data["revision"] = (old.revision if old else 0) + 1
             data["reason"] = f"re-planned on {cause}" + (f"; moves save {result.churn_gain_minutes:.0f} min" if result.moved else "")
             out.plans.append(data)

@@ -11,6 +11,7 @@ horizon (`horizon_days` > 1) the later days' routes are compared, re-timed and c
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+import logging
 from functools import partial
 from datetime import datetime, timedelta
 from typing import Mapping, Sequence
@@ -21,6 +22,7 @@ from aiff.dispatch.schedule import compact
 from aiff.planning import Costs, Plan, TeamPlan, TravelModel, Unserved, plan
 from aiff.planning.model import TEAM_AT_CAPACITY
 
+log = logging.getLogger(__name__)
 COSTS = Costs(today_bonus_pinned=True)
 """The planner's price list here: a pinned (or held) visit, too, is worth more today than on a later day."""
 
@@ -65,6 +67,7 @@ def _inserted(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Pl
     ticket is not open, or the stored plan no longer fits the world)."""
     rows = {str(r["id"]): r for r in ticket_rows}
     if any(t not in rows or rows[t]["status"] not in ("open", "reopened") or rows[t].get("pinned") for t in new):
+        log.info("insert: not only new open tickets: %s", [(t, rows[t]["status"] if t in rows else None) for t in new][:5])
         return None
     inputs = _with_capacity(build_inputs(team_rows, ticket_rows, previous, now, freeze, horizon_days=horizon_days),
                             sticky_holdings(ticket_rows), held_elsewhere)
