@@ -61,3 +61,14 @@ def test_a_new_ticket_no_team_can_serve_says_why() -> None:
     stored = _planned(teams, tickets)
     result = replan_zone(teams, tickets + [ticket_row(2, skill="power")], stored, TUESDAY_9AM, current={"1": "1"}, new=["2"], **KW)
     assert [(u.ticket_id, u.reason) for u in result.plan.unserved] == [("2", "no_team_with_skill")]
+
+
+def test_a_ticket_already_planned_on_a_later_day_is_not_inserted_twice() -> None:
+    teams = [team_row(1, capacity=1)]
+    tickets = [ticket_row(1, status="assigned", assigned_team=1), ticket_row(2, lat=1.52, priority="low")]
+    stored = replan_zone(teams, tickets, None, TUESDAY_9AM, current={"1": "1"}, horizon_days=3, **KW).plan
+    later = [v.ticket_id for tps in stored.later.values() for tp in tps for v in tp.visits]
+    assert later == ["2"]  # today is full: ticket 2 has a later day
+    again = replan_zone(teams, tickets, stored, TUESDAY_9AM, current={"1": "1"}, horizon_days=3, new=["2"], **KW)
+    placed = [v.ticket_id for tp in again.plan.all_team_plans() for v in tp.visits]
+    assert sorted(placed) == ["1", "2"]

@@ -46,7 +46,8 @@ def insert(inputs: Inputs, previous: Plan, new: list[str], now: datetime, travel
                 start = d.team.shift_start if k == 0 else d.team.later_shifts[k - 1][0]
                 routes[(d.team.id, k)] = TeamPlan(d.team.id, (), None, start, start, 0.0, 0.0, 0.0, day=k)
     unserved: list[Unserved] = []
-    for tid in sorted(new, key=lambda t: _urgency(visits[t])):
+    placed = {v.ticket_id for tp in routes.values() for v in tp.visits}
+    for tid in sorted(set(new) - placed, key=lambda t: _urgency(visits[t])):
         legs = Legs(travel, visits[tid].position, routes, teams, visits)
         best = _best_slot(visits[tid], routes, teams, visits, now, legs)
         if best is None:

@@ -66,9 +66,9 @@ def _inserted(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Pl
     """The fast path: the new tickets inserted into the stored routes; None when that does not apply (a new
     ticket is not open, or the stored plan no longer fits the world)."""
     rows = {str(r["id"]): r for r in ticket_rows}
-    if any(t not in rows or rows[t]["status"] not in ("open", "reopened") or rows[t].get("pinned") for t in new):
-        log.info("insert: not only new open tickets: %s", [(t, rows[t]["status"] if t in rows else None) for t in new][:5])
-        return None
+    planned = {v.ticket_id for tp in previous.all_team_plans() for v in tp.visits}
+    new = [t for t in dict.fromkeys(new) if t in rows and rows[t]["status"] in ("open", "reopened") and not rows[t].get("pinned")
+           and t not in planned]  # not decided yet (a ticket planned on a later day is open but has its slot)
     inputs = _with_capacity(build_inputs(team_rows, ticket_rows, previous, now, freeze, horizon_days=horizon_days),
                             sticky_holdings(ticket_rows), held_elsewhere)
     result = insert(inputs, previous, list(new), now, travel)
