@@ -53,6 +53,8 @@ from aiff.projections.projector import Record, Rejected
 from aiff.settings import Settings
 
 NAME = "assignment"
+SCHEDULED = "the scheduled full re-plan"
+"""The reason of a re-plan no event asked for: it keeps the stored plan unless a better one is found (stillness)."""
 WINDOW_FILL_BYTES = 1024 * 1024
 """A fetch this large ends the decision window early (thousands of events: plan now rather than wait)."""
 log = logging.getLogger(__name__)
@@ -141,7 +143,8 @@ class AssignmentEngine:
             await section.enter(conn, needed, regions=[region])
             now = self.clock()
             cause = (request.correlation_id, request.causation_id)
-            out = await self._route_events(conn, set(request.zones), now, set(request.requested), cause, request.why, request.new)
+            out = await self._route_events(conn, set(request.zones), now, set(request.requested), cause, request.why, request.new,
+                                           improve_only=request.why == SCHEDULED)
             published += await self._publish(conn, out)
         return published
 
@@ -150,7 +153,7 @@ class AssignmentEngine:
         """The scheduled re-plan of every zone (routes strategy; of `regions` only, when given: a planner's own):
         picks up what no event announced (time passing: shifts starting, windows closing, ETAs drifting)."""
         zones = {z for z in await route_store.all_zones(conn) if regions is None or region_of(z) in regions}
-        return await self.plan_work(conn, by_region(zones, why="the scheduled full re-plan", at=self.clock()), catch_up)
+        return await self.plan_work(conn, by_region(zones, why=SCHEDULED, at=self.clock()), catch_up)
 
     async def _decide(self, conn: asyncpg.Connection, triggers: Triggers, now) -> int:  # noqa: ANN001
         out: list[Envelope | _Deferral] = []
@@ -202,11 +205,13 @@ class AssignmentEngine:
         return out, decided
 
     async def _route_events(self, conn: asyncpg.Connection, zones: set[str], now: datetime, requested: set[int],
-                            cause: tuple[str | None, str | None], why: str, new: list[int] | None = None) -> list[Envelope | _Deferral]:
+                            cause: tuple[str | None, str | None], why: str, new: list[int] | None = None,
+                            improve_only: bool = False) -> list[Envelope | _Deferral]:
         """Re-plan these zones' days (routes strategy) and turn what changed into events; `cause`: the correlation
         and causation ids they carry."""
         started = time.perf_counter()
-        found = await route_replan(conn, zones, now, self.route_config, requested=requested, cause=why, new=new)
+        found = await route_replan(conn, zones, now, self.route_config, requested=requested, cause=why, new=new,
+                                   improve_only=improve_only)
         out: list[Envelope | _Deferral] = []
         out += [self._event(TicketUnassigned, d, cause) for d in found.unassigned]
         out += [self._event(TicketAssigned, d, cause) for d in found.assigned]

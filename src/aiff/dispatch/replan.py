@@ -20,7 +20,7 @@ from aiff.dispatch.inputs import Inputs, Row, build_inputs
 from aiff.dispatch.insert import insert
 from aiff.dispatch.schedule import compact
 from aiff.planning import Costs, Plan, TeamPlan, TravelModel, Unserved, plan
-from aiff.planning.model import TEAM_AT_CAPACITY
+from aiff.planning.model import OUTRANKED, TEAM_AT_CAPACITY
 
 log = logging.getLogger(__name__)
 COSTS = Costs(today_bonus_pinned=True)
@@ -40,19 +40,23 @@ class Replan:
 def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Plan | None, now: datetime, *,
                 freeze: timedelta, churn_threshold_minutes: float, seconds: float, travel: TravelModel,
                 current: Mapping[str, str], horizon_days: int = 1, held_elsewhere: Mapping[str, int] | None = None,
-                new: Sequence[str] = ()) -> Replan:
+                new: Sequence[str] = (), improve_only: bool = False) -> Replan:
     """`current`: ticket id -> team id of the assigned, unstarted tickets (what a move would change);
     `horizon_days`: today and the next working days of each team; `held_elsewhere`: team id -> how many tickets
     it holds that are not among `ticket_rows` (they count against its capacity whatever this plan does); `new`:
     when all that changed is these new tickets, they are inserted into the stored plan (aiff.dispatch.insert)
-    instead of solving the zone again."""
-    if new and previous is not None:
-        fast = _inserted(team_rows, ticket_rows, previous, now, freeze, travel, horizon_days, held_elsewhere or {}, new)
+    instead of solving the zone again; `improve_only` (a re-plan no event asked for): the stored plan stands while
+    it is still feasible and the new one is not better by more than the churn threshold (stillness)."""
+    if new:  # no stored plan yet (every team free) is an empty one
+        stored = previous if previous is not None else Plan(teams={}, unserved=(), cost=0, solve_seconds=0.0)
+        fast = _inserted(team_rows, ticket_rows, stored, now, freeze, travel, horizon_days, held_elsewhere or {}, new)
         if fast is not None:
             return fast
     ticket_rows, waiting = shortlist(team_rows, ticket_rows, previous, horizon_days)
     result = _replan(team_rows, ticket_rows, previous, now, freeze=freeze, churn_threshold_minutes=churn_threshold_minutes,
                      seconds=seconds, travel=travel, current=current, horizon_days=horizon_days, held_elsewhere=held_elsewhere)
+    if improve_only and previous is not None:
+        result = _unless_better(result, previous, now, travel, churn_threshold_minutes)
     if not waiting:
         return result
     why = (f"{len(waiting)} open tickets wait behind the {len(ticket_rows)} more urgent ones the zone's teams are "
@@ -76,6 +80,38 @@ def _inserted(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Pl
         return None
     shown = {v.ticket_id for tp in result.all_team_plans() for v in tp.visits} | set(new)
     return Replan(replace(inputs, visits=[v for v in inputs.visits if v.ticket_id in shown]), result, False, None)
+
+
+def _unless_better(result: Replan, previous: Plan, now: datetime, travel: TravelModel, threshold: float) -> Replan:
+    """The stored plan, re-timed from now, unless it no longer holds (a visit gone, a team off, a window or shift
+    end missed, over capacity, a pin not kept) or `result` beats it by more than `threshold` minutes."""
+    inputs = result.inputs
+    kept = insert(inputs, previous, [], now, travel)
+    if kept is None:
+        return result
+    kept = compact(kept, inputs, now)
+    visits = {v.ticket_id: v for v in inputs.visits}
+    teams = {d.team.id: d for d in inputs.teams}
+    for tp in kept.all_team_plans():
+        d = teams[tp.team_id]
+        cap = (d.team.capacity if d.team.capacity is not None else d.capacity) if tp.day == 0 else d.capacity
+        shift_end = d.team.shift_end if tp.day == 0 else d.team.later_shifts[tp.day - 1][1]
+        if len(tp.visits) > cap or (tp.visits and tp.visits[-1].planned_end > shift_end + d.team.max_overtime):
+            return result
+        for pv in tp.visits:
+            v = visits[pv.ticket_id]
+            if (v.window is not None and pv.planned_start > v.window[1]) or v.pinned_team not in (None, tp.team_id):
+                return result
+    placed = {v.ticket_id for tp in kept.all_team_plans() for v in tp.visits}
+    if any(v.pinned_team is not None and v.ticket_id not in placed for v in inputs.visits):
+        return result
+    why = {u.ticket_id: u for u in result.plan.unserved}
+    unserved = tuple(why.get(t) or Unserved(t, OUTRANKED, "the stored plan stands: no better one was found")
+                     for t in visits if t not in placed)  # fmt: skip
+    kept = replace(kept, unserved=unserved)
+    if (objective(kept, inputs) - objective(result.plan, result.inputs)) / 60 > threshold:
+        return result
+    return Replan(inputs, kept, False, None)
 
 
 SHORTLIST_FACTOR = 1.5

@@ -39,7 +39,7 @@ class RouteSettings:
 
 async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, config: RouteSettings, *,
                  requested: Iterable[int] = (), cause: str = "a change", exclude: Iterable[int] = (),
-                 new: Iterable[int] | None = None) -> Changes:
+                 new: Iterable[int] | None = None, improve_only: bool = False) -> Changes:
     """Re-plan each zone in turn and collect the changes (events to publish) of all of them. The rows of every
     zone are read at once (four queries, not four per zone), and the search time is shared: each zone gets
     its own (by its visits, up to `config.seconds`) until the batch's total would pass `config.batch_seconds`,
@@ -68,8 +68,10 @@ async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, 
         if not tickets and not zone_visits:
             continue  # nothing to plan and no planned visit to clear
         fresh = [str(t["id"]) for t in tickets if t["id"] in set(new)] if new is not None else []
+        if new is not None and not fresh:
+            continue  # only new tickets changed, none of them here: nothing to re-plan
         zone_changes = _replan_zone(teams, tickets, zone_plans, zone_visits, {t: days[t] for t in mine},
-                                    {t: held.get(t, set()) for t in mine}, now, config, seconds[zone], cause, fresh)
+                                    {t: held.get(t, set()) for t in mine}, now, config, seconds[zone], cause, fresh, improve_only)
         out.plans += zone_changes.plans
         out.assigned += zone_changes.assigned
         out.unassigned += zone_changes.unassigned
@@ -90,7 +92,8 @@ def search_seconds(visits: dict[str, int], config: RouteSettings) -> dict[str, f
 
 
 def _replan_zone(teams: list, tickets: list, plans: list, visits: list, days: dict, held: dict[int, set[int]],
-                 now: datetime, config: RouteSettings, seconds: float, cause: str, new: list[str]) -> Changes:
+                 now: datetime, config: RouteSettings, seconds: float, cause: str, new: list[str],
+                 improve_only: bool = False) -> Changes:
     """One zone: the stored plans as the warm start, the planner's re-plan, and what changed."""
     positions = {str(t["id"]): point_of(t["latitude"], t["longitude"], t["zone"]) for t in tickets}
     previous = stored_horizon(plans, visits, positions, days)
@@ -101,7 +104,7 @@ def _replan_zone(teams: list, tickets: list, plans: list, visits: list, days: di
     elsewhere = {str(team): len(ids - in_plan) for team, ids in held.items()}
     result = replan_zone(teams, tickets, previous, now, freeze=config.freeze, seconds=seconds,
                          churn_threshold_minutes=config.churn_threshold_minutes, travel=config.travel, current=current,
-                         horizon_days=config.horizon_days, held_elsewhere=elsewhere, new=new)
+                         horizon_days=config.horizon_days, held_elsewhere=elsewhere, new=new, improve_only=improve_only)
     by_key: dict[tuple, list] = {}
     for v in visits:
         by_key.setdefault((v["team_id"], v["plan_date"]), []).append((v["ticket_id"], v["eta"], v["planned_start"]))
