@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from aiff.isolation import isolated
 from aiff.settings import Settings
 
 
@@ -35,26 +36,8 @@ def unique_name(prefix: str = "t") -> str:
 @contextlib.asynccontextmanager
 async def isolated_settings(base: Settings) -> AsyncIterator[Settings]:
     """A fresh Postgres schema (migrated) and topic prefix, so tests never see each other's data."""
-    from aiff.projections import migrate
-
-    name = unique_name()
-    conn = await asyncpg.connect(base.asyncpg_dsn)
-    try:
-        await conn.execute(f"CREATE SCHEMA {name}")
-    finally:
-        await conn.close()
-    sep = "&" if "?" in base.database_url else "?"
-    url = f"{base.database_url}{sep}search_path={name}"
-    await asyncio.to_thread(migrate.upgrade, url)
-    settings = base.model_copy(update={"database_url": url, "topic_prefix": name})
-    try:
+    async with isolated(base, unique_name()) as settings:
         yield settings
-    finally:
-        conn = await asyncpg.connect(base.asyncpg_dsn)
-        try:
-            await conn.execute(f"DROP SCHEMA {name} CASCADE")
-        finally:
-            await conn.close()
 
 
 async def table_checksum(conn: asyncpg.Connection, table: str, order_by: str, exclude: tuple[str, ...] = ()) -> str:

@@ -133,14 +133,18 @@ class AssignmentEngine:
     async def plan_work(self, conn: asyncpg.Connection, requests: list[ReplanRequest],
                         catch_up: dict[tuple[str, int], int] | None = None) -> int:
         """The planner's part: a batch of work items coalesced into one re-plan per region (its zones' union),
-        each under its region's lock, on read models that hold what the items need (and, after the planner
-        took over regions, everything in the log: `catch_up`)."""
+        under the batch's region locks, on read models that hold what the items need (and, after the planner
+        took over regions, everything in the log: `catch_up`). The locks are taken and the projector waited for
+        once per batch: the batch's regions are disjoint, so one region's fresh decisions are nothing another
+        needs to see first."""
         published = 0
-        for region, request in sorted(merge(requests).items()):
-            needed = {(t, p): o for t, p, o in request.needed}
-            for tp, offset in (catch_up or {}).items():
-                needed[tp] = max(needed.get(tp, -1), offset)
-            await section.enter(conn, needed, regions=[region])
+        merged = merge(requests)
+        needed = dict(catch_up or {})
+        for request in merged.values():
+            for t, p, o in request.needed:
+                needed[(t, p)] = max(needed.get((t, p), -1), o)
+        await section.enter(conn, needed, regions=list(merged))
+        for region, request in sorted(merged.items()):
             now = self.clock()
             cause = (request.correlation_id, request.causation_id)
             out = await self._route_events(conn, set(request.zones), now, set(request.requested), cause, request.why, request.new,

@@ -47,7 +47,7 @@ def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: 
     when all that changed is these new tickets, they are inserted into the stored plan (aiff.dispatch.insert)
     instead of solving the zone again; `improve_only` (a re-plan no event asked for): the stored plan stands while
     it is still feasible and the new one is not better by more than the churn threshold (stillness)."""
-    if new:  # no stored plan yet (every team free) is an empty one
+    if new and len(new) <= INSERT_AT_MOST:  # no stored plan yet (every team free) is an empty one
         stored = previous if previous is not None else Plan(teams={}, unserved=(), cost=0, solve_seconds=0.0)
         fast = _inserted(team_rows, ticket_rows, stored, now, freeze, travel, horizon_days, held_elsewhere or {}, new)
         if fast is not None:
@@ -63,6 +63,11 @@ def replan_zone(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: 
            f"planned for: their capacity over the horizon is taken")  # fmt: skip
     unserved = tuple(Unserved(str(r["id"]), TEAM_AT_CAPACITY, why) for r in waiting)
     return replace(result, plan=replace(result.plan, unserved=result.plan.unserved + unserved))
+
+
+INSERT_AT_MOST = 20
+"""More new tickets than this in one zone at once (a burst) are planned by one solve, not one insertion each:
+a solve places many tickets for about the price of one, an insertion costs the same for each."""
 
 
 def _inserted(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Plan, now: datetime, freeze: timedelta,

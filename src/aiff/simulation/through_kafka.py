@@ -51,6 +51,7 @@ from aiff.events.shifts import DEFAULT_SHIFT
 from aiff.events.teams import TeamCreated, TeamStatusChanged, ZoneConfigured, team_event
 from aiff.events.tickets import TicketCreated, TicketStatusChanged, TicketUpdated, ticket_event
 from aiff.events.topics import Topics, delete_topics, leaders_elected
+from aiff.isolation import isolated as own_schema
 from aiff.settings import Settings
 from aiff.simulation.engine import Sim, SimConfig, setup
 from aiff.simulation.metrics import Metrics, compute
@@ -413,29 +414,10 @@ async def _left_open(pool: asyncpg.Pool) -> dict[str, int]:
     return {r["code"]: r["n"] for r in rows}
 
 
-@contextlib.asynccontextmanager
-async def isolated(settings: Settings, seed: int) -> AsyncIterator[Settings]:
-    """A fresh topic prefix (`sim-<seed>-<random>`) and Postgres schema, migrated; both removed afterwards."""
-    from aiff.projections import migrate
-
+def isolated(settings: Settings, seed: int) -> contextlib.AbstractAsyncContextManager[Settings]:
+    """A fresh topic prefix (`sim-<seed>-<random>`) and Postgres schema, migrated; the schema removed afterwards."""
     tag = uuid.uuid4().hex[:8]
-    schema = f"sim_{seed}_{tag}"
-    conn = await asyncpg.connect(settings.asyncpg_dsn)
-    try:
-        await conn.execute(f"CREATE SCHEMA {schema}")
-    finally:
-        await conn.close()
-    sep = "&" if "?" in settings.database_url else "?"
-    url = f"{settings.database_url}{sep}search_path={schema}"
-    try:
-        await asyncio.to_thread(migrate.upgrade, url)
-        yield settings.model_copy(update={"database_url": url, "topic_prefix": f"sim-{seed}-{tag}"})
-    finally:
-        conn = await asyncpg.connect(settings.asyncpg_dsn)
-        try:
-            await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-        finally:
-            await conn.close()
+    return own_schema(settings, f"sim_{seed}_{tag}", prefix=f"sim-{seed}-{tag}")
 
 
 async def run_isolated(config: SimConfig, settings: Settings, progress: Callable[[int], object] | None = None) -> tuple[Metrics, Outcome]:
