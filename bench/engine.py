@@ -61,14 +61,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from aiff.bootstrap import Resources, open_resources
 from aiff.demo.catalog import compose
 from aiff.demo.names import person_name
 from aiff.demo.places import PLACES_BY_ZONE
 from aiff.events.envelope import Envelope
-from aiff.events.topics import end_offsets
+from aiff.events.topics import end_offsets, partitions_of
 from aiff.events.tickets import TicketCreated, TicketStatusChanged, TicketUpdated, ticket_event
 from aiff.events.vocabulary import SKILLS
 from aiff.ids import UPSTREAM_TICKET_IDS
@@ -375,18 +374,11 @@ class Observer:
 
 
 async def _partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
-    """Every partition of `topics` (as aiff.events.topics.end_offsets finds them)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await asyncio.wait_for(admin.start(), 30)
+    """Every partition of `topics`; a clear exit when the system is not up."""
     try:
-        described = await asyncio.wait_for(admin.describe_topics(topics), 30)
-    finally:
-        await admin.close()
-    out = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
-    missing = set(topics) - {tp.topic for tp in out}
-    if missing:
-        raise SystemExit(f"unknown topics {sorted(missing)}: is the system up (`make up`)?")
-    return sorted(out)
+        return await partitions_of(bootstrap, topics)
+    except LookupError as exc:
+        raise SystemExit(f"{exc}: is the system up (`make up`)?") from exc
 
 
 def _loads(value: bytes | None) -> dict | None:

@@ -89,18 +89,24 @@ def _partitions(name: str, topics: Topics, default: int) -> int:
     return len(REGIONS) if name == topics.work else default
 
 
-async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
-    """The log end offset of every partition of `topics` (what a consumer must reach to be caught up)."""
+async def partitions_of(bootstrap: str, topics: list[str], timeout_s: float = 30.0) -> list[TopicPartition]:
+    """Every partition of `topics`, sorted; LookupError names the topics Kafka does not have."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
+    await asyncio.wait_for(admin.start(), timeout_s)
     try:
-        described = await admin.describe_topics(topics)
+        described = await asyncio.wait_for(admin.describe_topics(topics), timeout_s)
     finally:
         await admin.close()
     tps = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
     missing = set(topics) - {tp.topic for tp in tps}
     if missing:
         raise LookupError(f"unknown topics: {sorted(missing)}")
+    return sorted(tps)
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    """The log end offset of every partition of `topics` (what a consumer must reach to be caught up)."""
+    tps = await partitions_of(bootstrap, topics)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
     try:
