@@ -25,7 +25,7 @@ from aiff.assignment.strategies import choose
 from aiff.assignment.triggers import Triggers, collect
 from aiff.bootstrap import Resources
 from aiff.consumers.accepted import accepted_of, decode_batch
-from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window
+from aiff.consumers.runner import BatchConsumer, consumer_config, fetch_window, next_offsets
 from aiff.consumers import planner as planner_consumer
 from aiff.consumers.planner import PlannerConsumer
 from aiff.dispatch import section
@@ -336,10 +336,7 @@ class _Deferral:
 
 def _needed(records: list[Record]) -> dict[tuple[str, int], int]:
     """The last offset of each partition in the batch: what the projector must have applied first."""
-    needed: dict[tuple[str, int], int] = {}
-    for r in records:
-        needed[(r.topic, r.partition)] = max(needed.get((r.topic, r.partition), -1), r.offset)
-    return needed
+    return {tp: after - 1 for tp, after in next_offsets(records).items()}
 
 
 def _cause_ids(cause: Envelope | tuple[str | None, str | None] | None) -> tuple[str | None, str | None]:

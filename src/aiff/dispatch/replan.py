@@ -132,8 +132,11 @@ def shortlist(team_rows: Sequence[Row], ticket_rows: Sequence[Row], previous: Pl
     (priority, then due time) up to SHORTLIST_FACTOR x the slots of the zone's working teams; the rest wait."""
     slots = sum(int(r["capacity"]) for r in team_rows if r["status"] in ("available", "busy") and r.get("is_active", True))
     planned = {v.ticket_id for tp in previous.all_team_plans() for v in tp.visits} if previous is not None else set()
-    fixed = [r for r in ticket_rows if r["status"] not in ("open", "reopened") or r.get("pinned") or str(r["id"]) in planned]
-    open_ = [r for r in ticket_rows if not (r["status"] not in ("open", "reopened") or r.get("pinned") or str(r["id"]) in planned)]
+    def waits(r: Row) -> bool:  # open, not pinned, not on any stored route: may wait behind more urgent ones
+        return r["status"] in ("open", "reopened") and not r.get("pinned") and str(r["id"]) not in planned
+
+    fixed = [r for r in ticket_rows if not waits(r)]
+    open_ = [r for r in ticket_rows if waits(r)]
     room = max(int(SHORTLIST_FACTOR * slots * horizon_days) - len(fixed), 0)
     if len(open_) <= room:
         return list(ticket_rows), []

@@ -60,6 +60,7 @@ async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, 
     plans, visits = await store.stored_plans(conn, list(days), now.astimezone(MALAYSIA).date())
     held = await store.held_by(conn, list(days))
     seconds = search_seconds({z: len(tickets_of.get(z, ())) for z in zones}, config)
+    created = None if new is None else set(new)
     for zone in zones:
         teams, tickets = teams_of.get(zone, []), tickets_of.get(zone, [])
         mine = {r["id"] for r in teams}
@@ -67,8 +68,8 @@ async def replan(conn: asyncpg.Connection, zones: Iterable[str], now: datetime, 
         zone_visits = [v for v in visits if v["team_id"] in mine]
         if not tickets and not zone_visits:
             continue  # nothing to plan and no planned visit to clear
-        fresh = [str(t["id"]) for t in tickets if t["id"] in set(new)] if new is not None else []
-        if new is not None and not fresh:
+        fresh = [str(t["id"]) for t in tickets if t["id"] in created] if created is not None else []
+        if created is not None and not fresh:
             continue  # only new tickets changed, none of them here: nothing to re-plan
         zone_changes = _replan_zone(teams, tickets, zone_plans, zone_visits, {t: days[t] for t in mine},
                                     {t: held.get(t, set()) for t in mine}, now, config, seconds[zone], cause, fresh, improve_only)

@@ -31,7 +31,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -39,7 +39,6 @@ from typing import Any, TypeVar
 import asyncpg
 import numpy as np
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from aiff.bootstrap import Resources, open_resources
 from aiff.consumers import assignment, projector
@@ -50,7 +49,7 @@ from aiff.events.plans import TeamPositionReported
 from aiff.events.shifts import DEFAULT_SHIFT
 from aiff.events.teams import TeamCreated, TeamStatusChanged, ZoneConfigured, team_event
 from aiff.events.tickets import TicketCreated, TicketStatusChanged, TicketUpdated, ticket_event
-from aiff.events.topics import Topics, delete_topics, leaders_elected
+from aiff.events.topics import Topics, delete_topics, leaders_elected, partitions_of
 from aiff.isolation import isolated as own_schema
 from aiff.settings import Settings
 from aiff.simulation.engine import Sim, SimConfig, setup
@@ -229,13 +228,7 @@ class Settled:
 
     async def start(self) -> None:
         bootstrap = self.resources.settings.kafka_bootstrap_servers
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            described = await admin.describe_topics(sorted({t for ts in self.reads.values() for t in ts}))
-        finally:
-            await admin.close()
-        self._tps = sorted(TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"])
+        self._tps = await partitions_of(bootstrap, sorted({t for ts in self.reads.values() for t in ts}))
         self._probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         await self._probe.start()
 
