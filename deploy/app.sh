@@ -125,7 +125,7 @@ case "${1:-}" in
     fi
     prefix="${AIFF_TOPIC_PREFIX:-aiff}"
     echo "  Postgres read models  psql ${DATABASE_URL:-postgresql://aiff:aiffpass@127.0.0.1:55432/aiff_db}"
-    echo "  Kafka                 ${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:19092} (topics $prefix.tickets, $prefix.teams, $prefix.requests, $prefix.dead-letters)"
+    echo "  Kafka                 ${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:19092} (topics $prefix.tickets, $prefix.teams, $prefix.requests, $prefix.dead-letters; engine work: $prefix.assignment-work)"
     echo "  logs                  $LOGS/"
     echo "  stop everything       make down"
     ;;
